@@ -48,7 +48,7 @@ public sealed class WeChatPayOptions
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
     /// <summary>The parsed <see cref="SignType"/>.</summary>
-    public WeChatPaySignType SignTypeValue =>
+    public WeChatPaySignType GetSignType() =>
         WeChatPaySignTypes.TryParse(SignType, out var value)
             ? value
             : throw new InvalidOperationException($"WeChatPay:SignType '{SignType}' is not MD5 or HMAC-SHA256.");

@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace GroupPay.WeChatPay.Protocol;
 
 /// <summary>
@@ -29,6 +31,7 @@ public sealed record JsapiPayParameters(
     }
 
     /// <summary>The prepay id inside <see cref="Package"/>, or null when the package is not <c>prepay_id=…</c>.</summary>
+    [JsonIgnore]
     public string? PrepayId =>
         Package.StartsWith(PackagePrefix, StringComparison.Ordinal) && Package.Length > PackagePrefix.Length
             ? Package[PackagePrefix.Length..]

@@ -21,6 +21,10 @@ public static class WeChatPayTime
 
     public static bool TryParseDashed(string? text, out DateTimeOffset time) => TryParse(text, DashedFormat, out time);
 
+    public static DateTimeOffset? ParseCompactOrNull(string? text) => TryParseCompact(text, out var time) ? time : null;
+
+    public static DateTimeOffset? ParseDashedOrNull(string? text) => TryParseDashed(text, out var time) ? time : null;
+
     /// <summary>Unix seconds, as JSAPI's <c>timeStamp</c> wants them.</summary>
     public static string FormatUnixSeconds(DateTimeOffset time) =>
         time.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);

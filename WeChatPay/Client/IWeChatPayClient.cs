@@ -1,0 +1,21 @@
+using GroupPay.WeChatPay.Protocol;
+
+namespace GroupPay.WeChatPay.Client;
+
+/// <summary>The merchant API of WeChat Pay v2, typed. Calls never throw for WeChat's own answers: every
+/// outcome is a <see cref="WeChatPayResult{T}"/>. Only cancellation propagates.</summary>
+public interface IWeChatPayClient
+{
+    Task<WeChatPayResult<UnifiedOrderResult>> UnifiedOrderAsync(UnifiedOrderRequest request, CancellationToken cancellationToken = default);
+
+    Task<WeChatPayResult<OrderQueryResult>> OrderQueryAsync(string outTradeNo, CancellationToken cancellationToken = default);
+
+    Task<WeChatPayResult<CloseOrderResult>> CloseOrderAsync(string outTradeNo, CancellationToken cancellationToken = default);
+
+    Task<WeChatPayResult<RefundResult>> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default);
+
+    Task<WeChatPayResult<RefundQueryResult>> RefundQueryAsync(RefundQueryRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary>Signed parameters for <c>getBrandWCPayRequest</c> from a prepay id (wechatpay.md §3.3).</summary>
+    JsapiPayParameters CreateJsapiParameters(string prepayId);
+}
