@@ -1,0 +1,213 @@
+namespace GroupPay.WeChatPay.Sandbox;
+
+/// <summary>The merchant APIs a SYSTEMERROR can be injected into.</summary>
+internal enum MerchantApi
+{
+    UnifiedOrder,
+    OrderQuery,
+    CloseOrder,
+    Refund,
+    RefundQuery,
+}
+
+/// <summary>
+/// Faults set through <c>/sandbox/faults</c>. One-shot faults are counters consumed with atomic
+/// decrements, so the hot paths take no lock.
+/// </summary>
+internal sealed class FaultInjection
+{
+    private readonly int[] _systemErrors = new int[Enum.GetValues<MerchantApi>().Length];
+    private int _duplicateNotifies;
+    private int _concurrentNotifies;
+    private int _dropNotifies;
+    private long _couponFee;
+    private long _notifyDelayTicks;
+    private int _refundsStayProcessing;
+
+    /// <summary>Raised when <c>refundsStayProcessing</c> goes from on to off.</summary>
+    public event EventHandler? RefundsReleased;
+
+    public bool RefundsStayProcessing => Volatile.Read(ref _refundsStayProcessing) != 0;
+
+    /// <summary>Delay before the first delivery of every notify (real time, not scaled).</summary>
+    public TimeSpan NotifyDelay => TimeSpan.FromTicks(Interlocked.Read(ref _notifyDelayTicks));
+
+    public bool TryConsumeSystemError(MerchantApi api) => TryConsume(ref _systemErrors[(int)api]);
+
+    public bool TryConsumeDrop() => TryConsume(ref _dropNotifies);
+
+    public int TakeDuplicateNotifies() => Interlocked.Exchange(ref _duplicateNotifies, 0);
+
+    public int TakeConcurrentNotifies() => Interlocked.Exchange(ref _concurrentNotifies, 0);
+
+    public long TakeCouponFee() => Interlocked.Exchange(ref _couponFee, 0);
+
+    public void Apply(FaultSettings settings)
+    {
+        ArgumentNullException.ThrowIfNull(settings);
+        SetIf(ref _duplicateNotifies, settings.DuplicateNotifies);
+        SetIf(ref _concurrentNotifies, settings.ConcurrentNotifies);
+        SetIf(ref _dropNotifies, settings.DropNotifies);
+        if (settings.NotifyDelaySeconds is { } seconds)
+        {
+            Interlocked.Exchange(ref _notifyDelayTicks, TimeSpan.FromSeconds(seconds).Ticks);
+        }
+        if (settings.CouponOnNextNotify is { } coupon)
+        {
+            Interlocked.Exchange(ref _couponFee, coupon.CouponFee);
+        }
+        if (settings.SystemErrors is { } errors)
+        {
+            SetIf(ref _systemErrors[(int)MerchantApi.UnifiedOrder], errors.Unifiedorder);
+            SetIf(ref _systemErrors[(int)MerchantApi.OrderQuery], errors.Orderquery);
+            SetIf(ref _systemErrors[(int)MerchantApi.CloseOrder], errors.Closeorder);
+            SetIf(ref _systemErrors[(int)MerchantApi.Refund], errors.Refund);
+            SetIf(ref _systemErrors[(int)MerchantApi.RefundQuery], errors.Refundquery);
+        }
+        if (settings.RefundsStayProcessing is { } stay)
+        {
+            SetRefundsStayProcessing(stay);
+        }
+    }
+
+    public void Reset()
+    {
+        Interlocked.Exchange(ref _duplicateNotifies, 0);
+        Interlocked.Exchange(ref _concurrentNotifies, 0);
+        Interlocked.Exchange(ref _dropNotifies, 0);
+        Interlocked.Exchange(ref _notifyDelayTicks, 0);
+        Interlocked.Exchange(ref _couponFee, 0);
+        for (var i = 0; i < _systemErrors.Length; i++)
+        {
+            Interlocked.Exchange(ref _systemErrors[i], 0);
+        }
+        SetRefundsStayProcessing(false);
+    }
+
+    public FaultSettings Snapshot() => new()
+    {
+        DuplicateNotifies = Volatile.Read(ref _duplicateNotifies),
+        ConcurrentNotifies = Volatile.Read(ref _concurrentNotifies),
+        DropNotifies = Volatile.Read(ref _dropNotifies),
+        NotifyDelaySeconds = NotifyDelay.TotalSeconds,
+        RefundsStayProcessing = RefundsStayProcessing,
+        CouponOnNextNotify = Interlocked.Read(ref _couponFee) is > 0 and var fee ? new CouponFault { CouponFee = fee } : null,
+        SystemErrors = new SystemErrorFaults
+        {
+            Unifiedorder = Volatile.Read(ref _systemErrors[(int)MerchantApi.UnifiedOrder]),
+            Orderquery = Volatile.Read(ref _systemErrors[(int)MerchantApi.OrderQuery]),
+            Closeorder = Volatile.Read(ref _systemErrors[(int)MerchantApi.CloseOrder]),
+            Refund = Volatile.Read(ref _systemErrors[(int)MerchantApi.Refund]),
+            Refundquery = Volatile.Read(ref _systemErrors[(int)MerchantApi.RefundQuery]),
+        },
+    };
+
+    private void SetRefundsStayProcessing(bool stay)
+    {
+        var was = Interlocked.Exchange(ref _refundsStayProcessing, stay ? 1 : 0) != 0;
+        if (was && !stay)
+        {
+            RefundsReleased?.Invoke(this, EventArgs.Empty);
+        }
+    }
+
+    private static void SetIf(ref int field, int? value)
+    {
+        if (value is { } v)
+        {
+            Interlocked.Exchange(ref field, v);
+        }
+    }
+
+    private static bool TryConsume(ref int counter)
+    {
+        while (true)
+        {
+            var current = Volatile.Read(ref counter);
+            if (current <= 0)
+            {
+                return false;
+            }
+            if (Interlocked.CompareExchange(ref counter, current - 1, current) == current)
+            {
+                return true;
+            }
+        }
+    }
+}
+
+/// <summary>The JSON of <c>POST /sandbox/faults</c> (every member optional; absent = unchanged) and of its answer.</summary>
+internal sealed class FaultSettings
+{
+    /// <summary>The next paid order's notify is delivered this many extra times, sequentially, even after the ack.</summary>
+    public int? DuplicateNotifies { get; set; }
+
+    /// <summary>The next paid order's first delivery is sent this many times in parallel.</summary>
+    public int? ConcurrentNotifies { get; set; }
+
+    /// <summary>Real seconds before the first delivery of every notify (0 = none).</summary>
+    public double? NotifyDelaySeconds { get; set; }
+
+    /// <summary>The next N delivery attempts are not sent and count as failed.</summary>
+    public int? DropNotifies { get; set; }
+
+    public SystemErrorFaults? SystemErrors { get; set; }
+
+    public bool? RefundsStayProcessing { get; set; }
+
+    public CouponFault? CouponOnNextNotify { get; set; }
+
+    /// <summary>The problems with these settings, keyed by JSON member; empty when they can be applied.</summary>
+    public Dictionary<string, string[]> Validate()
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Check(errors, "duplicateNotifies", DuplicateNotifies, 100);
+        Check(errors, "concurrentNotifies", ConcurrentNotifies, 100);
+        Check(errors, "dropNotifies", DropNotifies, 10_000);
+        if (NotifyDelaySeconds is { } delay && !(delay >= 0 && delay <= 86_400))
+        {
+            errors["notifyDelaySeconds"] = ["must be between 0 and 86400"];
+        }
+        if (CouponOnNextNotify is { CouponFee: < 0 })
+        {
+            errors["couponOnNextNotify.couponFee"] = ["must not be negative"];
+        }
+        if (SystemErrors is { } s)
+        {
+            Check(errors, "systemErrors.unifiedorder", s.Unifiedorder, 10_000);
+            Check(errors, "systemErrors.orderquery", s.Orderquery, 10_000);
+            Check(errors, "systemErrors.closeorder", s.Closeorder, 10_000);
+            Check(errors, "systemErrors.refund", s.Refund, 10_000);
+            Check(errors, "systemErrors.refundquery", s.Refundquery, 10_000);
+        }
+        return errors;
+    }
+
+    private static void Check(Dictionary<string, string[]> errors, string name, int? value, int max)
+    {
+        if (value is { } v && (v < 0 || v > max))
+        {
+            errors[name] = [$"must be between 0 and {max}"];
+        }
+    }
+}
+
+/// <summary>How many of the next calls of each API answer SYSTEMERROR.</summary>
+internal sealed class SystemErrorFaults
+{
+    public int? Unifiedorder { get; set; }
+
+    public int? Orderquery { get; set; }
+
+    public int? Closeorder { get; set; }
+
+    public int? Refund { get; set; }
+
+    public int? Refundquery { get; set; }
+}
+
+/// <summary>A coupon applied to the next paid order: cash_fee = total_fee − coupon_fee.</summary>
+internal sealed class CouponFault
+{
+    public long CouponFee { get; set; }
+}

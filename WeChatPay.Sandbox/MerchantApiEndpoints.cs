@@ -1,0 +1,34 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace GroupPay.WeChatPay.Sandbox;
+
+/// <summary>The WeChat Pay v2 merchant API on WeChat's paths: XML in, XML out.</summary>
+internal static class MerchantApiEndpoints
+{
+    public const string XmlContentType = "text/xml; charset=utf-8";
+
+    private static readonly string[] NotPost = [HttpMethods.Get, HttpMethods.Put, HttpMethods.Delete, HttpMethods.Patch];
+
+    public static IEndpointRouteBuilder MapMerchantApi(this IEndpointRouteBuilder app)
+    {
+        Map(app, "/pay/unifiedorder", MerchantApi.UnifiedOrder);
+        Map(app, "/pay/orderquery", MerchantApi.OrderQuery);
+        Map(app, "/pay/closeorder", MerchantApi.CloseOrder);
+        Map(app, "/secapi/pay/refund", MerchantApi.Refund);
+        Map(app, "/pay/refundquery", MerchantApi.RefundQuery);
+        return app;
+    }
+
+    private static void Map(IEndpointRouteBuilder app, string path, MerchantApi api)
+    {
+        app.MapPost(path, (HttpRequest request, MerchantApiProcessor processor, CancellationToken cancellationToken) =>
+            HandleAsync(request, api, processor, cancellationToken));
+        app.MapMethods(path, NotPost, RequirePost);
+    }
+
+    private static async Task<ContentHttpResult> HandleAsync(
+        HttpRequest request, MerchantApi api, MerchantApiProcessor processor, CancellationToken cancellationToken) =>
+        TypedResults.Content(await processor.ProcessAsync(request.Body, api, cancellationToken).ConfigureAwait(false), XmlContentType);
+
+    private static ContentHttpResult RequirePost() => TypedResults.Content(MerchantApiProcessor.RequirePost(), XmlContentType);
+}

@@ -1,0 +1,126 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace GroupPay.WeChatPay.Sandbox;
+
+/// <summary>The sandbox's own JSON control API under <c>/sandbox</c>: health, clock, faults, orders, notifies.</summary>
+internal static class SandboxControlEndpoints
+{
+    /// <summary>Ten years: enough for any WeChat rule, small enough for <see cref="TimeSpan"/>.</summary>
+    private const double MaxAdvanceSeconds = 10 * 365 * 24 * 3600;
+
+    public static RouteGroupBuilder MapSandboxControl(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/sandbox");
+        group.MapGet("/health", Health);
+        group.MapGet("/clock", GetClock);
+        group.MapPost("/clock/advance", AdvanceClock);
+        group.MapGet("/faults", (FaultInjection faults) => TypedResults.Ok(faults.Snapshot()));
+        group.MapPost("/faults", SetFaults);
+        group.MapDelete("/faults", ResetFaults);
+        group.MapGet("/orders/{outTradeNo}", GetOrder);
+        group.MapPost("/orders/{outTradeNo}/pay", PayOrder);
+        group.MapPost("/orders/{outTradeNo}/notify", RedeliverNotify);
+        group.MapGet("/notifications", ListNotifications);
+        return group;
+    }
+
+    private static Ok<HealthView> Health(SandboxClock clock) =>
+        TypedResults.Ok(new HealthView("ok", clock.GetUtcNow(), clock.Offset.TotalSeconds));
+
+    private static Ok<ClockView> GetClock(SandboxClock clock) => TypedResults.Ok(new ClockView(clock.GetUtcNow(), clock.Offset.TotalSeconds));
+
+    private static Results<Ok<ClockView>, ValidationProblem> AdvanceClock(ClockAdvanceRequest request, SandboxClock clock)
+    {
+        if (request.Seconds is not (>= 0 and <= MaxAdvanceSeconds and var seconds))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["seconds"] = [$"must be a number of seconds from 0 to {MaxAdvanceSeconds} (the clock only moves forward)"],
+            });
+        }
+        var offset = clock.Advance(TimeSpan.FromSeconds(seconds));
+        return TypedResults.Ok(new ClockView(clock.GetUtcNow(), offset.TotalSeconds));
+    }
+
+    private static Results<Ok<FaultSettings>, ValidationProblem> SetFaults(FaultSettings settings, FaultInjection faults)
+    {
+        var errors = settings.Validate();
+        if (errors.Count > 0)
+        {
+            return TypedResults.ValidationProblem(errors);
+        }
+        faults.Apply(settings);
+        return TypedResults.Ok(faults.Snapshot());
+    }
+
+    private static Ok<FaultSettings> ResetFaults(FaultInjection faults)
+    {
+        faults.Reset();
+        return TypedResults.Ok(faults.Snapshot());
+    }
+
+    private static Results<Ok<OrderView>, NotFound> GetOrder(string outTradeNo, SandboxStore store, RefundSettlement settlement)
+    {
+        if (store.FindOrder(outTradeNo) is not { } order)
+        {
+            return TypedResults.NotFound();
+        }
+        settlement.SettleDue(order);
+        return TypedResults.Ok(OrderView.Of(order));
+    }
+
+    /// <summary>Marks an order paid without the cashier's checks; <c>force</c> pays even a closed order.</summary>
+    private static Results<Ok<OrderView>, NotFound, ProblemHttpResult, ValidationProblem> PayOrder(
+        string outTradeNo, ForcePayRequest? request, SandboxStore store, PaymentDesk desk)
+    {
+        if (store.FindOrder(outTradeNo) is not { } order)
+        {
+            return TypedResults.NotFound();
+        }
+        var openid = request?.Openid ?? order.Terms.Openid;
+        if (!OAuthRules.IsOpenid(openid))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["openid"] = ["required (the order has no openid of its own)"] });
+        }
+        return desk.Pay(order, openid!, request?.Force ?? false, out _) switch
+        {
+            PayOutcome.Paid => TypedResults.Ok(OrderView.Of(order)),
+            PayOutcome.AlreadyPaid => TypedResults.Problem("The order is already paid.", statusCode: StatusCodes.Status409Conflict, title: "already-paid"),
+            _ => TypedResults.Problem("The order is closed; pass \"force\": true to pay it anyway.", statusCode: StatusCodes.Status409Conflict, title: "closed"),
+        };
+    }
+
+    /// <summary>Sends the payment notify once more, now (a late or duplicate notify on demand), and returns the attempt.</summary>
+    private static async Task<Results<Ok<NotifyAttempt>, NotFound, ProblemHttpResult>> RedeliverNotify(
+        string outTradeNo, SandboxStore store, NotifyDispatcher notifies, CancellationToken cancellationToken)
+    {
+        if (store.FindOrder(outTradeNo) is not { } order)
+        {
+            return TypedResults.NotFound();
+        }
+        bool paid;
+        lock (order.Gate)
+        {
+            paid = order.Payment is not null;
+        }
+        if (!paid)
+        {
+            return TypedResults.Problem("The order is not paid; there is no payment notify.", statusCode: StatusCodes.Status409Conflict, title: "not-paid");
+        }
+        return TypedResults.Ok(await notifies.RedeliverPaymentAsync(order, cancellationToken).ConfigureAwait(false));
+    }
+
+    private static Ok<NotifyAttempt[]> ListNotifications(string? outTradeNo, SandboxStore store)
+    {
+        IEnumerable<SandboxOrder> orders = outTradeNo is null ? store.Orders : store.FindOrder(outTradeNo) is { } one ? [one] : [];
+        var attempts = new List<NotifyAttempt>();
+        foreach (var order in orders)
+        {
+            lock (order.Gate)
+            {
+                attempts.AddRange(order.Attempts);
+            }
+        }
+        return TypedResults.Ok(attempts.OrderBy(a => a.At).ToArray());
+    }
+}
