@@ -16,4 +16,5 @@ echo "  OAuth:             ${url}/connect/oauth2/authorize (point WeChat__OAuthB
 echo "  health:            ${url}/sandbox/health"
 echo "Press Ctrl-C to stop."
 export ASPNETCORE_ENVIRONMENT="${ASPNETCORE_ENVIRONMENT:-Development}"
-exec dotnet run --project WeChatPay.Sandbox --configuration Release --no-build --urls "${url}"
+# The built app itself (not `dotnet run`), so a signal to this script reaches the process that listens.
+exec dotnet WeChatPay.Sandbox/bin/Release/net10.0/GroupPay.WeChatPay.Sandbox.dll --contentRoot "$(pwd)/WeChatPay.Sandbox" --urls "${url}"
