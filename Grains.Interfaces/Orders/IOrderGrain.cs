@@ -1,0 +1,44 @@
+namespace GroupPay.Grains.Orders;
+
+/// <summary>
+/// One group order (拼团), keyed by group id: its slots, payment attempts, refunds and deadline. The grain's
+/// turn serializes every join, payment and notify of the group.
+/// </summary>
+[Alias("grouppay.IOrderGrain")]
+public interface IOrderGrain : IGrainWithStringKey
+{
+    /// <summary>Starts the group with the leader's slot held. Repeating it for the same leader returns the group.</summary>
+    /// <exception cref="InvalidRequestException">the group id is taken by another leader.</exception>
+    [Alias("CreateAsync")]
+    Task<GroupView> CreateAsync(CreateGroup command);
+
+    /// <summary>The group as <paramref name="viewerOpenid"/> sees it (null: anonymous).</summary>
+    /// <exception cref="UnknownGroupException">never created.</exception>
+    [Alias("GetAsync")]
+    Task<GroupView> GetAsync(string? viewerOpenid);
+
+    /// <summary>Holds a free slot for <paramref name="openid"/> (or returns the one they hold).</summary>
+    [Alias("JoinAsync")]
+    Task<GroupView> JoinAsync(string openid, string? referralCode);
+
+    /// <summary>
+    /// Starts (or resumes) a payment: the payer's own slot when <see cref="StartPayment.Slot"/> is null
+    /// (joining first if needed), else the slot of the member paid for. Calls WeChat's unifiedorder with
+    /// the payer's openid and returns the JSAPI parameters. A repeat while the attempt is live returns it again.
+    /// </summary>
+    [Alias("PayAsync")]
+    Task<PaymentStarted> PayAsync(StartPayment command);
+
+    /// <summary>
+    /// Applies a verified payment notify (or an orderquery that found the attempt paid), idempotently.
+    /// Returns once the result is durable. A payment that is not needed is kept and refunded automatically.
+    /// </summary>
+    /// <exception cref="NotifyRejectedException">unknown attempt, or the amount differs: nothing changes.</exception>
+    [Alias("ApplyPaymentAsync")]
+    Task<PaymentApplied> ApplyPaymentAsync(PaymentNotice notice);
+
+    /// <summary>Applies a refund notify (or a refund query result), idempotently.</summary>
+    /// <exception cref="NotifyRejectedException">unknown refund, or the amount differs: nothing changes.</exception>
+    [Alias("ApplyRefundAsync")]
+    Task ApplyRefundAsync(RefundNotice notice);
+}

@@ -1,0 +1,111 @@
+namespace GroupPay.Grains.Orders;
+
+[GenerateSerializer, Immutable, Alias("grouppay.CreateGroup")]
+public sealed record CreateGroup(
+    [property: Id(0)] string CampaignId,
+    [property: Id(1)] string LeaderOpenid,
+    [property: Id(2)] string? ReferralCode);
+
+[GenerateSerializer, Immutable, Alias("grouppay.StartPayment")]
+public sealed record StartPayment(
+    [property: Id(0)] string PayerOpenid,
+    [property: Id(1)] int? Slot,
+    [property: Id(2)] string ClientIp,
+    [property: Id(3)] string? ReferralCode);
+
+/// <summary>The signed object for <c>WeixinJSBridge.invoke('getBrandWCPayRequest', …)</c>.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.JsapiParameters")]
+public sealed record JsapiParameters(
+    [property: Id(0)] string AppId,
+    [property: Id(1)] string TimeStamp,
+    [property: Id(2)] string NonceStr,
+    [property: Id(3)] string Package,
+    [property: Id(4)] string SignType,
+    [property: Id(5)] string PaySign);
+
+[GenerateSerializer, Immutable, Alias("grouppay.PaymentStarted")]
+public sealed record PaymentStarted(
+    [property: Id(0)] string OutTradeNo,
+    [property: Id(1)] long AmountFen,
+    [property: Id(2)] DateTimeOffset ExpiresAt,
+    [property: Id(3)] JsapiParameters Jsapi);
+
+/// <summary>A payment WeChat reported (notify or orderquery), already verified at the edge.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.PaymentNotice")]
+public sealed record PaymentNotice(
+    [property: Id(0)] string OutTradeNo,
+    [property: Id(1)] string TransactionId,
+    [property: Id(2)] long TotalFeeFen,
+    [property: Id(3)] string? PayerOpenid,
+    [property: Id(4)] DateTimeOffset? PaidAt);
+
+public enum PaymentDisposition
+{
+    /// <summary>The payment paid its slot.</summary>
+    Applied,
+
+    /// <summary>Seen before; nothing changed.</summary>
+    Duplicate,
+
+    /// <summary>Not needed (superseded, slot already paid, group closed, hold lapsed): a refund is under way.</summary>
+    Refunding,
+}
+
+[GenerateSerializer, Immutable, Alias("grouppay.PaymentApplied")]
+public sealed record PaymentApplied([property: Id(0)] PaymentDisposition Disposition, [property: Id(1)] GroupStatus Status);
+
+public enum RefundState
+{
+    Processing,
+    Succeeded,
+    Closed,
+    Abnormal,
+}
+
+[GenerateSerializer, Immutable, Alias("grouppay.RefundNotice")]
+public sealed record RefundNotice(
+    [property: Id(0)] string OutTradeNo,
+    [property: Id(1)] string OutRefundNo,
+    [property: Id(2)] string? RefundId,
+    [property: Id(3)] long RefundFeeFen,
+    [property: Id(4)] RefundState State);
+
+public enum GroupStatus
+{
+    Pending,
+    Open,
+    Complete,
+    Failed,
+    Abandoned,
+}
+
+public enum SlotStatus
+{
+    Free,
+    Held,
+    Paid,
+    Refunding,
+    Refunded,
+    Virtual,
+}
+
+[GenerateSerializer, Immutable, Alias("grouppay.SlotView")]
+public sealed record SlotView(
+    [property: Id(0)] int Index,
+    [property: Id(1)] SlotStatus Status,
+    [property: Id(2)] bool IsLeader,
+    [property: Id(3)] bool IsMine,
+    [property: Id(4)] bool PaidOnBehalf);
+
+/// <summary>A group as one viewer sees it: other people's openids are never in it.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.GroupView")]
+public sealed record GroupView(
+    [property: Id(0)] string GroupId,
+    [property: Id(1)] string CampaignId,
+    [property: Id(2)] GroupStatus Status,
+    [property: Id(3)] int GroupSize,
+    [property: Id(4)] int PaidCount,
+    [property: Id(5)] DateTimeOffset? Deadline,
+    [property: Id(6)] IReadOnlyList<SlotView> Slots,
+    [property: Id(7)] int? MySlot,
+    [property: Id(8)] long PriceFen);

@@ -1,0 +1,64 @@
+namespace GroupPay.Grains.Referrals;
+
+/// <summary>
+/// One user (key: openid): their referral code, who invited them (bound once, while they have never paid),
+/// and the reward ledger of the people they brought in. Every ledger change is idempotent by payment id.
+/// </summary>
+[Alias("grouppay.IReferralGrain")]
+public interface IReferralGrain : IGrainWithStringKey
+{
+    /// <summary>The user's profile, creating their referral code on first use.</summary>
+    [Alias("GetProfileAsync")]
+    Task<ReferralProfile> GetProfileAsync();
+
+    /// <summary>
+    /// Binds the user to the owner of <paramref name="referralCode"/> if they have no inviter yet and have
+    /// never paid; self-referral and A→B→A loops are refused. Returns whether a binding exists now and who.
+    /// </summary>
+    [Alias("BindInviterAsync")]
+    Task<InviterBinding> BindInviterAsync(string referralCode);
+
+    /// <summary>Called when one of the user's payments succeeded; marks the user as having paid (no new binding
+    /// after this) and reports whether this was their first payment and who invited them.</summary>
+    [Alias("RecordPaymentAsync")]
+    Task<PayerRecord> RecordPaymentAsync(string paymentId);
+
+    /// <summary>Records that the user opened a group as leader (a seed user of the fission metrics).</summary>
+    [Alias("RecordGroupOpenedAsync")]
+    Task RecordGroupOpenedAsync(string groupId);
+
+    /// <summary>Adds a pending reward for a payment made by someone this user invited; idempotent by payment id.</summary>
+    [Alias("AddPendingRewardAsync")]
+    Task AddPendingRewardAsync(RewardEntry reward);
+
+    /// <summary>The group of that payment completed: grant once <paramref name="grantAt"/> passes.</summary>
+    [Alias("ScheduleGrantAsync")]
+    Task ScheduleGrantAsync(string paymentId, DateTimeOffset grantAt);
+
+    /// <summary>That payment was refunded: the reward is reversed (if it was granted or pending).</summary>
+    [Alias("ReverseRewardAsync")]
+    Task ReverseRewardAsync(string paymentId);
+
+    [Alias("GetRewardsAsync")]
+    Task<RewardSummary> GetRewardsAsync();
+
+    /// <summary>The inviter bound to this user, if any (used for loop checks).</summary>
+    [Alias("GetInviterAsync")]
+    Task<string?> GetInviterAsync();
+
+    /// <summary>Records that <paramref name="inviteeOpenid"/> bound to this user.</summary>
+    [Alias("AddInviteeAsync")]
+    Task AddInviteeAsync(string inviteeOpenid);
+}
+
+/// <summary>Resolves a referral code to its owner's openid (share links carry codes, never openids).</summary>
+[Alias("grouppay.IReferralCodeGrain")]
+public interface IReferralCodeGrain : IGrainWithStringKey
+{
+    /// <summary>Claims the code for <paramref name="openid"/>; false when another user holds it.</summary>
+    [Alias("ClaimAsync")]
+    Task<bool> ClaimAsync(string openid);
+
+    [Alias("ResolveAsync")]
+    Task<string?> ResolveAsync();
+}

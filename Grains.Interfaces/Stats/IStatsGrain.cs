@@ -1,0 +1,58 @@
+namespace GroupPay.Grains.Stats;
+
+/// <summary>Growth counters, by campaign and in total. Fed by per-silo pre-aggregation, never per notify.</summary>
+[Alias("grouppay.IStatsGrain")]
+public interface IStatsGrain : IGrainWithIntegerKey
+{
+    /// <summary>Adds one flush of increments; idempotent by <paramref name="batchId"/>.</summary>
+    [Alias("AddAsync")]
+    Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments);
+
+    [Alias("GetAsync")]
+    Task<GrowthStats> GetAsync(string? campaignId);
+}
+
+public enum Counter
+{
+    PaymentsCreated,
+    PaymentsPaid,
+    GroupsOpened,
+    GroupsCompleted,
+    GroupsFailed,
+    SeedUsers,
+    NewUsers,
+    LinkOpened,
+    Joined,
+    Paid,
+}
+
+[GenerateSerializer, Immutable, Alias("grouppay.CounterIncrement")]
+public sealed record CounterIncrement([property: Id(0)] string CampaignId, [property: Id(1)] Counter Counter, [property: Id(2)] long Amount);
+
+/// <summary>api.md <c>GET /admin/stats</c>.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.GrowthStats")]
+public sealed record GrowthStats(
+    [property: Id(0)] long PaymentsCreated,
+    [property: Id(1)] long PaymentsPaid,
+    [property: Id(2)] long GroupsOpened,
+    [property: Id(3)] long GroupsCompleted,
+    [property: Id(4)] long GroupsFailed,
+    [property: Id(5)] long SeedUsers,
+    [property: Id(6)] long NewUsers,
+    [property: Id(7)] long LinkOpened,
+    [property: Id(8)] long Joined,
+    [property: Id(9)] long Paid)
+{
+    /// <summary>P = paid / created (0..1), null when nothing was created.</summary>
+    public double? PaymentSuccessRate => PaymentsCreated == 0 ? null : (double)PaymentsPaid / PaymentsCreated;
+
+    public double? GroupSuccessRate => GroupsOpened == 0 ? null : (double)GroupsCompleted / GroupsOpened;
+
+    /// <summary>The seed's fission coefficient K = ln N_new / ln N_seed; valid only for N_seed &gt; 1 and N_new &gt; 0.</summary>
+    public bool FissionKValid => SeedUsers > 1 && NewUsers > 0;
+
+    public double? FissionK => FissionKValid ? Math.Log(NewUsers) / Math.Log(SeedUsers) : null;
+
+    /// <summary>The standard viral coefficient k = N_new / N_seed.</summary>
+    public double? ViralK => SeedUsers == 0 ? null : (double)NewUsers / SeedUsers;
+}
