@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GroupPay.Grains.Orders;
 
 /// <summary>
@@ -41,4 +43,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <exception cref="NotifyRejectedException">unknown refund, or the amount differs: nothing changes.</exception>
     [Alias("ApplyRefundAsync")]
     Task ApplyRefundAsync(RefundNotice notice);
+}
+
+/// <summary>The grain's own wake-up: carries out pending effects after the turn that recorded them.</summary>
+[Alias("grouppay.IOrderEffects")]
+public interface IOrderEffects : IGrainWithStringKey
+{
+    [OneWay, Alias("DrainAsync")]
+    Task DrainAsync();
 }

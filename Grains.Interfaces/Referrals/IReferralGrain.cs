@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GroupPay.Grains.Referrals;
 
 /// <summary>
@@ -21,11 +23,11 @@ public interface IReferralGrain : IGrainWithStringKey
     /// <summary>Called when one of the user's payments succeeded; marks the user as having paid (no new binding
     /// after this) and reports whether this was their first payment and who invited them.</summary>
     [Alias("RecordPaymentAsync")]
-    Task<PayerRecord> RecordPaymentAsync(string paymentId);
+    Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId);
 
     /// <summary>Records that the user opened a group as leader (a seed user of the fission metrics).</summary>
     [Alias("RecordGroupOpenedAsync")]
-    Task RecordGroupOpenedAsync(string groupId);
+    Task RecordGroupOpenedAsync(string groupId, string campaignId);
 
     /// <summary>Adds a pending reward for a payment made by someone this user invited; idempotent by payment id.</summary>
     [Alias("AddPendingRewardAsync")]
@@ -43,7 +45,7 @@ public interface IReferralGrain : IGrainWithStringKey
     Task<RewardSummary> GetRewardsAsync();
 
     /// <summary>The inviter bound to this user, if any (used for loop checks).</summary>
-    [Alias("GetInviterAsync")]
+    [Alias("GetInviterAsync"), AlwaysInterleave]
     Task<string?> GetInviterAsync();
 
     /// <summary>Records that <paramref name="inviteeOpenid"/> bound to this user.</summary>

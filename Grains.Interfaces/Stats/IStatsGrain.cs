@@ -4,12 +4,21 @@ namespace GroupPay.Grains.Stats;
 [Alias("grouppay.IStatsGrain")]
 public interface IStatsGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds one flush of increments; idempotent by <paramref name="batchId"/>.</summary>
+    /// <summary>Adds one flush of increments from <paramref name="source"/>; a batch whose
+    /// <paramref name="sequence"/> is not above the source's last one was applied already and is ignored.</summary>
     [Alias("AddAsync")]
-    Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments);
+    Task AddAsync(string source, long sequence, IReadOnlyList<CounterIncrement> increments);
 
+    /// <summary>The counters of one campaign, or of the whole shop for <see cref="StatsScope.Total"/>.</summary>
     [Alias("GetAsync")]
-    Task<GrowthStats> GetAsync(string? campaignId);
+    Task<GrowthStats> GetAsync(string scope);
+}
+
+/// <summary>Counter scopes: a campaign id, or <see cref="Total"/> for the whole shop (distinct-user counters
+/// are only additive within one scope).</summary>
+public static class StatsScope
+{
+    public const string Total = "*";
 }
 
 public enum Counter
@@ -27,7 +36,7 @@ public enum Counter
 }
 
 [GenerateSerializer, Immutable, Alias("grouppay.CounterIncrement")]
-public sealed record CounterIncrement([property: Id(0)] string CampaignId, [property: Id(1)] Counter Counter, [property: Id(2)] long Amount);
+public sealed record CounterIncrement([property: Id(0)] string Scope, [property: Id(1)] Counter Counter, [property: Id(2)] long Amount);
 
 /// <summary>api.md <c>GET /admin/stats</c>.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.GrowthStats")]

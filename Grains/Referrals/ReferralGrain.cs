@@ -1,0 +1,241 @@
+using System.Security.Cryptography;
+using GroupPay.Grains.Stats;
+
+namespace GroupPay.Grains.Referrals;
+
+[GrainType("referral")]
+public sealed class ReferralGrain(
+    [PersistentState("referral", GrainStorage.Name)] IPersistentState<ReferralState> state,
+    TimeProvider timeProvider,
+    StatsBuffer stats) : Grain, IReferralGrain, IRemindable
+{
+    private const string GrantReminder = "grant";
+    private const int MaxChainDepth = 16;
+    private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
+
+    private ReferralState State => state.State;
+
+    private string Openid => this.GetPrimaryKeyString();
+
+    public async Task<ReferralProfile> GetProfileAsync() =>
+        new(Openid, await EnsureCodeAsync(), State.HasPaid, State.InviterOpenid is not null);
+
+    public async Task<InviterBinding> BindInviterAsync(string referralCode)
+    {
+        if (State.InviterOpenid is { } existing)
+        {
+            return new InviterBinding(BindingOutcome.AlreadyBound, existing);
+        }
+        if (State.HasPaid)
+        {
+            return new InviterBinding(BindingOutcome.AlreadyPaid, null);
+        }
+        var owner = string.IsNullOrEmpty(referralCode) ? null : await GrainFactory.GetGrain<IReferralCodeGrain>(referralCode).ResolveAsync();
+        if (owner is null)
+        {
+            return new InviterBinding(BindingOutcome.UnknownCode, null);
+        }
+        if (owner == Openid)
+        {
+            return new InviterBinding(BindingOutcome.SelfReferral, null);
+        }
+        // Refuse A→B→A (and longer cycles): walk the inviter chain above the would-be inviter.
+        var current = owner;
+        for (var depth = 0; depth < MaxChainDepth && current is not null; depth++)
+        {
+            current = await GrainFactory.GetGrain<IReferralGrain>(current).GetInviterAsync();
+            if (current == Openid)
+            {
+                return new InviterBinding(BindingOutcome.Loop, null);
+            }
+        }
+        State.InviterOpenid = owner;
+        await state.WriteStateAsync();
+        await GrainFactory.GetGrain<IReferralGrain>(owner).AddInviteeAsync(Openid);
+        return new InviterBinding(BindingOutcome.Bound, owner);
+    }
+
+    public Task<string?> GetInviterAsync() => Task.FromResult(State.InviterOpenid);
+
+    public async Task AddInviteeAsync(string inviteeOpenid)
+    {
+        if (State.Invitees.Add(inviteeOpenid))
+        {
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId)
+    {
+        if (!State.HasPaid)
+        {
+            State.HasPaid = true;
+            State.FirstPaymentId = paymentId;
+            await state.WriteStateAsync();
+            if (State.InviterOpenid is not null)
+            {
+                stats.Add(campaignId, Counter.NewUsers);
+            }
+        }
+        return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
+    }
+
+    public async Task RecordGroupOpenedAsync(string groupId, string campaignId)
+    {
+        var newInCampaign = State.SeededScopes.Add(campaignId);
+        var newOverall = State.SeededScopes.Add(StatsScope.Total);
+        if (newInCampaign || newOverall)
+        {
+            await state.WriteStateAsync();
+            if (newInCampaign)
+            {
+                stats.AddToScope(campaignId, Counter.SeedUsers);
+            }
+            if (newOverall)
+            {
+                stats.AddToScope(StatsScope.Total, Counter.SeedUsers);
+            }
+        }
+    }
+
+    public async Task AddPendingRewardAsync(RewardEntry reward)
+    {
+        ArgumentNullException.ThrowIfNull(reward);
+        if (State.Rewards.ContainsKey(reward.PaymentId) || reward.AmountFen <= 0)
+        {
+            return;
+        }
+        var day = reward.EarnedAt.UtcDateTime.Date;
+        var earnedThatDay = State.Rewards.Values.Count(r => r.CampaignId == reward.CampaignId && r.EarnedAt.UtcDateTime.Date == day);
+        if (earnedThatDay >= reward.DailyCap)
+        {
+            return;
+        }
+        State.Rewards[reward.PaymentId] = new Reward
+        {
+            CampaignId = reward.CampaignId,
+            AmountFen = reward.AmountFen,
+            Status = RewardStatus.Pending,
+            EarnedAt = reward.EarnedAt,
+        };
+        await state.WriteStateAsync();
+    }
+
+    public async Task ScheduleGrantAsync(string paymentId, DateTimeOffset grantAt)
+    {
+        if (!State.Rewards.TryGetValue(paymentId, out var reward) || reward.Status != RewardStatus.Pending || reward.GrantAt is not null)
+        {
+            return;
+        }
+        reward.GrantAt = grantAt;
+        GrantDue();
+        await state.WriteStateAsync();
+        await ScheduleNextGrantAsync();
+    }
+
+    public async Task ReverseRewardAsync(string paymentId)
+    {
+        if (State.Rewards.TryGetValue(paymentId, out var reward) && reward.Status != RewardStatus.Reversed)
+        {
+            reward.Status = RewardStatus.Reversed;
+            await state.WriteStateAsync();
+        }
+    }
+
+    public async Task<RewardSummary> GetRewardsAsync()
+    {
+        var code = await EnsureCodeAsync();
+        long Sum(RewardStatus status) => State.Rewards.Values.Where(r => r.Status == status).Sum(r => r.AmountFen);
+        return new RewardSummary(
+            code,
+            State.Invitees.Count,
+            Sum(RewardStatus.Pending),
+            Sum(RewardStatus.Granted),
+            Sum(RewardStatus.Reversed),
+            [.. State.Rewards.OrderBy(r => r.Value.EarnedAt).Select(r => new RewardLine(r.Key, r.Value.AmountFen, r.Value.Status))]);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != GrantReminder)
+        {
+            return;
+        }
+        if (GrantDue())
+        {
+            await state.WriteStateAsync();
+        }
+        await ScheduleNextGrantAsync();
+    }
+
+    /// <summary>Grants every pending reward whose time came; true when one changed.</summary>
+    private bool GrantDue()
+    {
+        var now = timeProvider.GetUtcNow();
+        var changed = false;
+        foreach (var reward in State.Rewards.Values)
+        {
+            if (reward.Status == RewardStatus.Pending && reward.GrantAt is { } at && at <= now)
+            {
+                reward.Status = RewardStatus.Granted;
+                changed = true;
+            }
+        }
+        return changed;
+    }
+
+    private async Task ScheduleNextGrantAsync()
+    {
+        var next = State.Rewards.Values
+            .Where(r => r.Status == RewardStatus.Pending && r.GrantAt is not null)
+            .Select(r => r.GrantAt!.Value)
+            .DefaultIfEmpty()
+            .Min();
+        if (next == default)
+        {
+            if (await this.GetReminder(GrantReminder) is { } reminder)
+            {
+                await this.UnregisterReminder(reminder);
+            }
+            return;
+        }
+        var due = next - timeProvider.GetUtcNow();
+        await this.RegisterOrUpdateReminder(GrantReminder, due < TimeSpan.Zero ? TimeSpan.Zero : due, TimeSpan.FromMinutes(1));
+    }
+
+    private async Task<string> EnsureCodeAsync()
+    {
+        if (State.ReferralCode is { } code)
+        {
+            return code;
+        }
+        while (true)
+        {
+            var candidate = RandomNumberGenerator.GetString(CodeAlphabet, 8);
+            if (await GrainFactory.GetGrain<IReferralCodeGrain>(candidate).ClaimAsync(Openid))
+            {
+                State.ReferralCode = candidate;
+                await state.WriteStateAsync();
+                return candidate;
+            }
+        }
+    }
+}
+
+[GrainType("referral-code")]
+public sealed class ReferralCodeGrain(
+    [PersistentState("code", GrainStorage.Name)] IPersistentState<ReferralCodeState> state) : Grain, IReferralCodeGrain
+{
+    public async Task<bool> ClaimAsync(string openid)
+    {
+        if (state.State.Owner is { } owner)
+        {
+            return owner == openid;
+        }
+        state.State.Owner = openid;
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    public Task<string?> ResolveAsync() => Task.FromResult(state.State.Owner);
+}
