@@ -1,0 +1,81 @@
+using GroupPay.Grains;
+using GroupPay.WeChatPay;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using OpenTelemetry;
+using Orleans.Serialization;
+using Orleans.Storage;
+using StackExchange.Redis;
+
+namespace GroupPay.Silo;
+
+/// <summary>
+/// The silo wiring that the host (<c>Program.cs</c>) and the grain tests (<c>InProcessTestCluster</c>) share, so
+/// both run the grains against the very same storage, reminders and services.
+/// </summary>
+public static class GroupPaySiloBuilder
+{
+    /// <summary>The project's own meter (payments, groups, notifies).</summary>
+    public const string MeterName = "GroupPay";
+
+    /// <summary>
+    /// Grain storage <see cref="GrainStorage.Name"/> and the reminder table in Redis (not clustering: see
+    /// <see cref="UseGroupPayRedisClustering"/>). State is written with Orleans' own binary serializer: version
+    /// tolerant through the <c>[Id]</c>s and <c>[Alias]</c>es every persisted type carries, compact, and free of CLR
+    /// type names, so renaming a class or namespace does not orphan stored state.
+    /// </summary>
+    public static ISiloBuilder UseGroupPayRedis(this ISiloBuilder silo, string redisConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentException.ThrowIfNullOrEmpty(redisConnectionString);
+        silo.AddRedisGrainStorage(GrainStorage.Name, options => options.Configure<Serializer>((o, serializer) =>
+        {
+            o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString);
+            o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
+        }));
+        silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
+        return silo;
+    }
+
+    /// <summary>Cluster membership in Redis: silos and clients with the same ClusterId/ServiceId find each other.</summary>
+    public static ISiloBuilder UseGroupPayRedisClustering(this ISiloBuilder silo, string redisConnectionString)
+    {
+        ArgumentNullException.ThrowIfNull(silo);
+        ArgumentException.ThrowIfNullOrEmpty(redisConnectionString);
+        return silo.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
+    }
+
+    /// <summary>
+    /// What the grains are constructed with: <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/>,
+    /// e.g. a fake one, is already registered) and the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
+    /// bound and validated at start; a client registered before this call wins).
+    /// </summary>
+    public static IServiceCollection AddGroupPayGrainServices(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddWeChatPay();
+        return services;
+    }
+
+    /// <summary>
+    /// OpenTelemetry traces (Orleans runtime and application calls, WeChat Pay calls) and metrics (Orleans, GroupPay),
+    /// exported over OTLP only when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set.
+    /// </summary>
+    public static IServiceCollection AddGroupPayTelemetry(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        var telemetry = services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
+            .WithMetrics(metrics => metrics.AddMeter("Microsoft.Orleans", MeterName));
+        if (!string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+        return services;
+    }
+}

@@ -1,0 +1,71 @@
+using Microsoft.Extensions.Configuration.Memory;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Orleans.Configuration;
+
+namespace GroupPay.Silo;
+
+/// <summary>The silo process: Orleans with Redis clustering, storage and reminders, and the grains' services.</summary>
+public static partial class SiloHost
+{
+    /// <summary>The line logged once the silo is active and its gateway accepts clients.</summary>
+    public const string StartedMessage = "GroupPay silo started";
+
+    private static readonly Dictionary<string, string?> DefaultSettings = new()
+    {
+        // Polly logs every grain placement at Information; Garnet its whole configuration.
+        ["Logging:LogLevel:Polly"] = "Warning",
+        // Every option of every Orleans component at each start.
+        ["Logging:LogLevel:Orleans.Runtime.SiloOptionsLogger"] = "Warning",
+        ["Logging:LogLevel:Garnet"] = "Warning",
+        // "Received an external ILoggerFactory object…" on every start.
+        ["Logging:LogLevel:Garnet.ArgParser"] = "Error",
+    };
+
+    /// <summary>Builds the host from <paramref name="args"/>, environment variables and appsettings.</summary>
+    /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">a setting is invalid (each failure names its key).</exception>
+    public static IHost Create(string[] args)
+    {
+        var builder = Host.CreateApplicationBuilder(args);
+        // Defaults under every other source, so appsettings and Logging__LogLevel__* still override them.
+        builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultSettings });
+        var settings = SiloSettings.Read(builder.Configuration, builder.Environment);
+
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = settings.ShutdownTimeout);
+
+        // Registered before the silo so that it starts first and stops last.
+        builder.Services.AddSingleton(settings.Store);
+        builder.Services.AddHostedService<RedisStoreHostedService>();
+
+        builder.Services.AddGroupPayGrainServices();
+        builder.Services.AddGroupPayTelemetry(builder.Configuration);
+
+        var redis = settings.Store.ConnectionString;
+        builder.UseOrleans(silo =>
+        {
+            silo.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = settings.ClusterId;
+                o.ServiceId = settings.ServiceId;
+            });
+            silo.ConfigureEndpoints(settings.AdvertisedIp, settings.SiloPort, settings.GatewayPort, listenOnAnyHostAddress: false);
+            silo.UseGroupPayRedisClustering(redis);
+            silo.UseGroupPayRedis(redis);
+            silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
+            // Failure detection can be tuned per deployment (and made quick in tests): Orleans:Membership:ProbeTimeout, …
+            silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+            silo.AddActivityPropagation();
+        });
+
+        var host = builder.Build();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GroupPay.Silo");
+        lifetime.ApplicationStarted.Register(() => LogStarted(logger, settings.SiloPort, settings.GatewayPort, settings.ClusterId, settings.ServiceId));
+        return host;
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = StartedMessage + ": silo port {SiloPort}, gateway port {GatewayPort}, cluster {ClusterId}, service {ServiceId}")]
+    private static partial void LogStarted(ILogger logger, int siloPort, int gatewayPort, string clusterId, string serviceId);
+}
