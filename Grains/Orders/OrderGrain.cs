@@ -242,8 +242,13 @@ public sealed partial class OrderGrain(
         await ScheduleWakeAsync();
     }
 
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == WakeReminder ? DrainAsync() : Task.CompletedTask;
+    /// <summary>The reminder only wakes the grain: the work runs in its own turn, after the tick was delivered,
+    /// and then sets the reminder for the next thing due.</summary>
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        _wakeRegisteredFor = null;
+        return reminderName == WakeReminder ? this.AsReference<IOrderEffects>().DrainAsync() : Task.CompletedTask;
+    }
 
     /// <summary>Persists, then makes sure the effects run and the reminder is set.</summary>
     private async Task SaveAsync()
