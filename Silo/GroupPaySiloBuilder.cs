@@ -49,14 +49,18 @@ public static class GroupPaySiloBuilder
 
     /// <summary>
     /// What the grains are constructed with: <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/>,
-    /// e.g. a fake one, is already registered) and the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
-    /// bound and validated at start; a client registered before this call wins).
+    /// e.g. a fake one, is already registered), the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
+    /// bound and validated at start; a client registered before this call wins), and the grains' own services
+    /// (<c>AddGroupPayGrains()</c>: the per-silo stats buffer and its flusher, the <c>Orders:*</c> timings).
+    /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order, and the flusher must stop (and flush)
+    /// while the silo still runs.
     /// </summary>
     public static IServiceCollection AddGroupPayGrainServices(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddWeChatPay();
+        services.AddGroupPayGrains();
         return services;
     }
 

@@ -1,0 +1,70 @@
+using GroupPay.Grains.Referrals;
+
+namespace GroupPay.Grains.Tests;
+
+[Collection(ClusterCollection.Name)]
+public sealed class ReferralGrainTests(ClusterFixture fixture)
+{
+    private IReferralGrain User(string openid) => fixture.Client.GetGrain<IReferralGrain>(openid);
+
+    private async Task<string> CodeOf(string openid) => (await User(openid).GetProfileAsync()).ReferralCode;
+
+    [Fact]
+    public async Task ACodeResolvesToItsOwnerAndBindsOnce()
+    {
+        var (a, b, c) = (ClusterFixture.NewUser(), ClusterFixture.NewUser(), ClusterFixture.NewUser());
+        var codeA = await CodeOf(a);
+        Assert.Equal(codeA, await CodeOf(a));
+        Assert.DoesNotContain(a, codeA, StringComparison.Ordinal);
+
+        Assert.Equal(new InviterBinding(BindingOutcome.Bound, a), await User(b).BindInviterAsync(codeA));
+        Assert.Equal(new InviterBinding(BindingOutcome.AlreadyBound, a), await User(b).BindInviterAsync(await CodeOf(c)));
+        Assert.Equal(1, (await User(a).GetRewardsAsync()).InvitedCount);
+    }
+
+    [Fact]
+    public async Task SelfReferralAndLoopsAreRefused()
+    {
+        var (a, b, c) = (ClusterFixture.NewUser(), ClusterFixture.NewUser(), ClusterFixture.NewUser());
+
+        Assert.Equal(BindingOutcome.SelfReferral, (await User(a).BindInviterAsync(await CodeOf(a))).Outcome);
+        Assert.Equal(BindingOutcome.Bound, (await User(b).BindInviterAsync(await CodeOf(a))).Outcome);
+        Assert.Equal(BindingOutcome.Loop, (await User(a).BindInviterAsync(await CodeOf(b))).Outcome);
+        Assert.Equal(BindingOutcome.Bound, (await User(c).BindInviterAsync(await CodeOf(b))).Outcome);
+        Assert.Equal(BindingOutcome.Loop, (await User(a).BindInviterAsync(await CodeOf(c))).Outcome);
+        Assert.Null(await User(a).GetInviterAsync());
+        Assert.Equal(BindingOutcome.UnknownCode, (await User(ClusterFixture.NewUser()).BindInviterAsync("nosuchcode")).Outcome);
+    }
+
+    [Fact]
+    public async Task AUserWhoHasPaidCanNoLongerBeBound()
+    {
+        var (a, b) = (ClusterFixture.NewUser(), ClusterFixture.NewUser());
+        Assert.True((await User(b).RecordPaymentAsync("gpay00001P1", "c1")).FirstPayment);
+
+        Assert.Equal(BindingOutcome.AlreadyPaid, (await User(b).BindInviterAsync(await CodeOf(a))).Outcome);
+        Assert.False((await User(b).RecordPaymentAsync("gpay00001P2", "c1")).FirstPayment);
+    }
+
+    [Fact]
+    public async Task RewardsAreIdempotentByPaymentAndCappedPerDay()
+    {
+        var inviter = ClusterFixture.NewUser();
+        var now = fixture.Time.GetUtcNow();
+        for (var i = 0; i < 3; i++)
+        {
+            await User(inviter).AddPendingRewardAsync(new RewardEntry($"p{i}", "c1", 100, DailyCap: 2, now));
+        }
+        await User(inviter).AddPendingRewardAsync(new RewardEntry("p0", "c1", 100, DailyCap: 2, now));
+
+        var rewards = await User(inviter).GetRewardsAsync();
+        Assert.Equal(200, rewards.PendingFen);
+        Assert.Equal(["p0", "p1"], rewards.Rewards.Select(r => r.PaymentId));
+
+        await User(inviter).ReverseRewardAsync("p1");
+        await User(inviter).ReverseRewardAsync("p1");
+        await User(inviter).ScheduleGrantAsync("p0", now);
+        rewards = await User(inviter).GetRewardsAsync();
+        Assert.Equal((0, 100, 100), (rewards.PendingFen, rewards.GrantedFen, rewards.ReversedFen));
+    }
+}
