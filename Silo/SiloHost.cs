@@ -38,7 +38,6 @@ public static partial class SiloHost
         builder.Services.AddSingleton(settings.Store);
         builder.Services.AddHostedService<RedisStoreHostedService>();
 
-        builder.Services.AddGroupPayGrainServices();
         builder.Services.AddGroupPayTelemetry(builder.Configuration);
 
         var redis = settings.Store.ConnectionString;
@@ -57,6 +56,9 @@ public static partial class SiloHost
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
             silo.AddActivityPropagation();
         });
+        // After the silo: hosted services that call grains (the stats flusher) start once it runs and stop,
+        // flushing a last time, before it stops.
+        builder.Services.AddGroupPayGrainServices();
 
         var host = builder.Build();
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
