@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GroupPay.Grains.Campaigns;
 
 /// <summary>A group-buy offer (拼团活动), keyed by campaign id. Owns the stock: a slot hold reserves one unit,
@@ -11,7 +13,7 @@ public interface ICampaignGrain : IGrainWithStringKey
     Task<CampaignView> DefineAsync(CampaignDefinition definition);
 
     /// <summary>The offer, or null when it was never defined.</summary>
-    [Alias("GetAsync")]
+    [Alias("GetAsync"), ReadOnly]
     Task<CampaignView?> GetAsync();
 
     /// <summary>Reserves one unit for <paramref name="openid"/>'s slot; idempotent by <paramref name="reservationId"/>.</summary>
@@ -36,6 +38,6 @@ public interface ICampaignCatalogGrain : IGrainWithIntegerKey
     [Alias("AddAsync")]
     Task AddAsync(string campaignId);
 
-    [Alias("ListAsync")]
+    [Alias("ListAsync"), ReadOnly]
     Task<IReadOnlyList<string>> ListAsync();
 }

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace GroupPay.Grains.Stats;
 
 /// <summary>Growth counters, by campaign and in total. Fed by per-silo pre-aggregation, never per notify.</summary>
@@ -10,7 +12,7 @@ public interface IStatsGrain : IGrainWithIntegerKey
     Task AddAsync(string source, long sequence, IReadOnlyList<CounterIncrement> increments);
 
     /// <summary>The counters of one campaign, or of the whole shop for <see cref="StatsScope.Total"/>.</summary>
-    [Alias("GetAsync")]
+    [Alias("GetAsync"), ReadOnly]
     Task<GrowthStats> GetAsync(string scope);
 }
 

@@ -1,4 +1,6 @@
+using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
 
 namespace GroupPay.Grains.Tests;
 
@@ -19,8 +21,15 @@ public sealed class RestartTests(ClusterFixture fixture)
         await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId), g => g.Status == GroupStatus.Open);
         await group.JoinAsync(friend, null);
         var before = await fixture.GroupAsync(groupId, friend);
+        var statsBefore = await ClusterFixture.EventuallyAsync(() => fixture.StatsAsync(campaignId), s => s.PaymentsPaid == 1 && s.GroupsOpened == 1 && s.Joined == 1);
+        var campaignBefore = await fixture.Client.GetGrain<ICampaignGrain>(campaignId).GetAsync();
+        var code = (await fixture.Client.GetGrain<IReferralGrain>(leader).GetProfileAsync()).ReferralCode;
 
         await fixture.RestartClusterAsync();
+
+        Assert.Equal(statsBefore, await fixture.StatsAsync(campaignId));
+        Assert.Equal(campaignBefore, await fixture.Client.GetGrain<ICampaignGrain>(campaignId).GetAsync());
+        Assert.Equal(code, (await fixture.Client.GetGrain<IReferralGrain>(leader).GetProfileAsync()).ReferralCode);
 
         var after = await fixture.GroupAsync(groupId, friend);
         Assert.Equal(before.Status, after.Status);
