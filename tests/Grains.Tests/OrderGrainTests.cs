@@ -236,6 +236,26 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task ARefundWhoseNotifyNeverComesIsConfirmedByRefundQuery()
+    {
+        var (_, groupId, leader) = await OpenGroupAsync();
+        await fixture.SetFaultsAsync(new { dropNotifies = 1000 });
+        try
+        {
+            await fixture.AdvanceAsync(TimeSpan.FromMinutes(63));
+
+            var refunded = await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, leader), g => g.Slots[0].Status == SlotStatus.Refunded);
+            Assert.Equal((GroupStatus.Failed, SlotStatus.Refunded), (refunded.Status, refunded.Slots[0].Status));
+            var notifies = await fixture.Sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/notifications?outTradeNo={TradeNumbers.OutTradeNo(groupId, 1)}");
+            Assert.DoesNotContain(notifies.EnumerateArray(), n => n.GetProperty("kind").GetString() == "refund" && n.GetProperty("acked").GetBoolean());
+        }
+        finally
+        {
+            await fixture.ResetFaultsAsync();
+        }
+    }
+
+    [Fact]
     public async Task WithVirtualFillAGroupCompletesAtItsDeadline()
     {
         var (_, groupId, _) = await OpenGroupAsync(ClusterFixture.Campaign() with { VirtualFill = true });
