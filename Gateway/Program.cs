@@ -1,6 +1,6 @@
-// The gateway host. The H5 API, the WeChat Pay notify endpoints and the Orleans client arrive with
-// issue 4; until then it only answers the liveness probe.
-var builder = WebApplication.CreateBuilder(args);
-var app = builder.Build();
-app.MapGet("/health/live", () => TypedResults.Ok("live"));
-app.Run();
+using GroupPay.Gateway;
+
+return await GatewayHost.RunAsync(args);
+
+/// <summary>The gateway's entry point; public so tests can boot it (<c>WebApplicationFactory&lt;Program&gt;</c>).</summary>
+public partial class Program;

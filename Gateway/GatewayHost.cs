@@ -1,0 +1,125 @@
+using GroupPay.Gateway.Infrastructure;
+using GroupPay.Gateway.Notifications;
+using GroupPay.WeChatPay;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace GroupPay.Gateway;
+
+/// <summary>
+/// The gateway: stateless, an Orleans client only (never hosts grains), so any number of instances can stand
+/// behind one address. Builds the app the entry point and the tests run.
+/// </summary>
+public static class GatewayHost
+{
+    public static async Task<int> RunAsync(string[] args)
+    {
+        WebApplication app;
+        try
+        {
+            app = Create(args);
+            await app.StartAsync();
+        }
+        catch (Exception ex) when (ConfigurationFailures(ex) is { Count: > 0 } failures)
+        {
+            foreach (var failure in failures)
+            {
+                await Console.Error.WriteLineAsync("GroupPay gateway refuses to start: " + failure);
+            }
+            return 1;
+        }
+        await app.WaitForShutdownAsync();
+        await app.DisposeAsync();
+        return 0;
+    }
+
+    public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateBuilder(args);
+        configure?.Invoke(builder);
+        AddServices(builder);
+        var app = builder.Build();
+        Map(app);
+        return app;
+    }
+
+    private static void AddServices(WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<ClusterConnectionOptions>()
+            .Configure<IConfiguration>((o, configuration) =>
+            {
+                o.Redis = configuration.GetConnectionString("Redis") ?? o.Redis;
+                o.ClusterId = configuration["Orleans:ClusterId"] ?? o.ClusterId;
+                o.ServiceId = configuration["Orleans:ServiceId"] ?? o.ServiceId;
+            })
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddWeChatPay();
+        services.AddSingleton<GatewayTelemetry>();
+        services.AddProblemDetails();
+
+        var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";
+        builder.UseOrleansClient(client =>
+        {
+            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+            client.Configure<ClusterOptions>(o =>
+            {
+                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? "grouppay-dev";
+                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
+            });
+            client.UseConnectionRetryFilter(RetryConnectingAsync);
+        });
+        // Session cookies must open on every gateway instance: the key ring lives in the same Redis.
+        var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
+        services.AddDataProtection()
+            .SetApplicationName("GroupPay.Gateway")
+            .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), "grouppay:gateway:dataprotection-keys");
+
+        services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
+            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
+
+        var telemetry = services.AddOpenTelemetry()
+            .WithTracing(tracing => tracing
+                .AddAspNetCoreInstrumentation()
+                .AddHttpClientInstrumentation()
+                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
+            .WithMetrics(metrics => metrics
+                .AddAspNetCoreInstrumentation()
+                .AddMeter("Microsoft.Orleans", GatewayTelemetry.MeterName));
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            telemetry.UseOtlpExporter();
+        }
+    }
+
+    private static void Map(WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
+        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapWeChatPayNotifies();
+    }
+
+    /// <summary>Keeps trying to reach the cluster for a minute at start (silos may still be starting).</summary>
+    private static async Task<bool> RetryConnectingAsync(Exception exception, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        return true;
+    }
+
+    private static List<string> ConfigurationFailures(Exception ex) => ex switch
+    {
+        OptionsValidationException validation => [.. validation.Failures],
+        AggregateException aggregate => [.. aggregate.InnerExceptions.SelectMany(ConfigurationFailures)],
+        _ => [],
+    };
+}
