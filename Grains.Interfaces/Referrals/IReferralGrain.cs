@@ -51,6 +51,21 @@ public interface IReferralGrain : IGrainWithStringKey
     /// <summary>Records that <paramref name="inviteeOpenid"/> bound to this user.</summary>
     [Alias("AddInviteeAsync")]
     Task AddInviteeAsync(string inviteeOpenid);
+
+    /// <summary>Remembers a group the user started, joined or paid in (their "my groups" list); idempotent. Only
+    /// the most recent <see cref="ReferralLimits.MaxGroups"/> are kept.</summary>
+    [Alias("RecordGroupAsync")]
+    Task RecordGroupAsync(string groupId);
+
+    /// <summary>The user's groups, most recent first.</summary>
+    [Alias("GetGroupsAsync"), ReadOnly]
+    Task<IReadOnlyList<string>> GetGroupsAsync();
+}
+
+public static class ReferralLimits
+{
+    /// <summary>How many groups a user's list keeps (the oldest fall off).</summary>
+    public const int MaxGroups = 100;
 }
 
 /// <summary>Resolves a referral code to its owner's openid (share links carry codes, never openids).</summary>

@@ -155,6 +155,25 @@ public sealed class ReferralGrain(
             [.. State.Rewards.OrderBy(r => r.Value.EarnedAt).Select(r => new RewardLine(r.Key, r.Value.AmountFen, r.Value.Status))]);
     }
 
+    public async Task RecordGroupAsync(string groupId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(groupId);
+        if (State.Groups.Count > 0 && State.Groups[^1] == groupId)
+        {
+            return;
+        }
+        State.Groups.Remove(groupId);
+        State.Groups.Add(groupId);
+        if (State.Groups.Count > ReferralLimits.MaxGroups)
+        {
+            State.Groups.RemoveRange(0, State.Groups.Count - ReferralLimits.MaxGroups);
+        }
+        await state.WriteStateAsync();
+    }
+
+    public Task<IReadOnlyList<string>> GetGroupsAsync() =>
+        Task.FromResult<IReadOnlyList<string>>([.. Enumerable.Reverse(State.Groups)]);
+
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
         if (reminderName != GrantReminder)

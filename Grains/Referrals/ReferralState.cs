@@ -18,6 +18,9 @@ public sealed class ReferralState
 
     /// <summary>Campaigns in which the user opened a group (seed-user counting); <see cref="Grains.Stats.StatsScope.Total"/> for any.</summary>
     [Id(6)] public HashSet<string> SeededScopes { get; set; } = [];
+
+    /// <summary>Groups the user started, joined or paid in, oldest first (at most <see cref="ReferralLimits.MaxGroups"/>).</summary>
+    [Id(7)] public List<string> Groups { get; set; } = [];
 }
 
 [GenerateSerializer, Alias("grouppay.Reward")]

@@ -67,4 +67,33 @@ public sealed class ReferralGrainTests(ClusterFixture fixture)
         rewards = await User(inviter).GetRewardsAsync();
         Assert.Equal((0, 100, 100), (rewards.PendingFen, rewards.GrantedFen, rewards.ReversedFen));
     }
+
+    [Fact]
+    public async Task AUsersGroupsAreListedMostRecentFirstOnceEach()
+    {
+        var user = ClusterFixture.NewUser();
+        Assert.Empty(await User(user).GetGroupsAsync());
+
+        await User(user).RecordGroupAsync("group000001");
+        await User(user).RecordGroupAsync("group000002");
+        await User(user).RecordGroupAsync("group000001");
+        await User(user).RecordGroupAsync("group000001");
+
+        Assert.Equal(["group000001", "group000002"], await User(user).GetGroupsAsync());
+    }
+
+    [Fact]
+    public async Task AUsersGroupListKeepsOnlyTheMostRecent()
+    {
+        var user = ClusterFixture.NewUser();
+        for (var i = 0; i < ReferralLimits.MaxGroups + 2; i++)
+        {
+            await User(user).RecordGroupAsync($"group{i:d6}");
+        }
+
+        var groups = await User(user).GetGroupsAsync();
+        Assert.Equal(ReferralLimits.MaxGroups, groups.Count);
+        Assert.Equal($"group{ReferralLimits.MaxGroups + 1:d6}", groups[0]);
+        Assert.DoesNotContain("group000001", groups);
+    }
 }
