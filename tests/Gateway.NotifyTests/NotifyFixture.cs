@@ -1,0 +1,198 @@
+using System.Net.Http.Json;
+using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Orders;
+using GroupPay.Testing;
+using GroupPay.WeChatPay.Protocol;
+using GroupPay.WeChatPay.Sandbox;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Configuration;
+
+namespace GroupPay.Gateway.NotifyTests;
+
+/// <summary>
+/// The notify path as it runs in production, every part real and local: two silo processes clustered through a
+/// Redis-protocol server, the gateway on a loopback port, and the sandbox WeChat Pay delivering notifies to it.
+/// An Orleans client in the test sets up groups and reads them back, as an internal service would.
+/// </summary>
+public sealed class NotifyFixture : IAsyncLifetime
+{
+    public const string AppId = "wx2421b1c4370ec43b";
+    public const string MchId = "10000100";
+    public const string ApiKey = "192006250b4c09247ec02edce69f6a2d";
+
+    private readonly ClusterIdentity _cluster = ClusterIdentity.Unique("gateway-notify");
+    private readonly int _gatewayPort = FreePort.Get();
+    private RedisServer _redis = null!;
+    private WebApplication _sandbox = null!;
+    private WebApplication _gateway = null!;
+    private ClusterClientHost _client = null!;
+
+    public List<SiloProcess> Silos { get; } = [];
+
+    public HttpClient Gateway { get; } = new();
+
+    public HttpClient Sandbox { get; } = new();
+
+    public IClusterClient Client => _client.Client;
+
+    public string GatewayUrl => $"http://127.0.0.1:{_gatewayPort}";
+
+    public async Task InitializeAsync()
+    {
+        _redis = await RedisServer.StartAsync();
+        _sandbox = SandboxApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["WeChatPay:AppId"] = AppId,
+                ["WeChatPay:MchId"] = MchId,
+                ["WeChatPay:ApiKey"] = ApiKey,
+                ["WeChat:AppSecret"] = "gateway-notify-tests-secret-000000",
+                ["Sandbox:TimeScale"] = "0.001",
+                ["Sandbox:RefundSettleDelay"] = "00:00:00.200",
+                ["Logging:LogLevel:Default"] = "Warning",
+            }));
+        await _sandbox.StartAsync();
+        Sandbox.BaseAddress = new Uri(_sandbox.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+
+        var merchant = new Dictionary<string, string?>
+        {
+            ["WeChatPay__BaseUrl"] = Sandbox.BaseAddress.ToString(),
+            ["WeChatPay__NotifyUrl"] = GatewayUrl + "/wechatpay/notify",
+            ["WeChatPay__RefundNotifyUrl"] = GatewayUrl + "/wechatpay/refund-notify",
+            // Quick failure detection, so a killed silo is declared dead within seconds.
+            ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
+            ["Orleans__Membership__NumMissedProbesLimit"] = "2",
+        };
+        var silos = Enumerable.Range(0, 2).Select(_ => SiloProcess.StartAsync(new SiloProcessOptions
+        {
+            RedisConnectionString = _redis.ConnectionString,
+            Cluster = _cluster,
+            Environment = merchant,
+        })).ToList();
+        foreach (var silo in silos)
+        {
+            Silos.Add(await silo);
+        }
+
+        _gateway = GatewayHost.Create(["--urls", GatewayUrl, "--environment", "Production"], builder =>
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Redis"] = _redis.ConnectionString,
+                ["Orleans:ClusterId"] = _cluster.ClusterId,
+                ["Orleans:ServiceId"] = _cluster.ServiceId,
+                ["WeChatPay:AppId"] = AppId,
+                ["WeChatPay:MchId"] = MchId,
+                ["WeChatPay:ApiKey"] = ApiKey,
+                ["WeChatPay:BaseUrl"] = Sandbox.BaseAddress.ToString(),
+                ["WeChatPay:NotifyUrl"] = GatewayUrl + "/wechatpay/notify",
+                ["WeChatPay:RefundNotifyUrl"] = GatewayUrl + "/wechatpay/refund-notify",
+                ["WeChat:AppSecret"] = "gateway-notify-tests-secret-000000",
+                ["Logging:LogLevel:Default"] = "Warning",
+            }));
+        await _gateway.StartAsync();
+        Gateway.BaseAddress = new Uri(GatewayUrl);
+
+        _client = await ClusterClientHost.StartAsync(_redis.ConnectionString, _cluster,
+            c => c.Configure<ClientMessagingOptions>(o => o.ResponseTimeout = TimeSpan.FromSeconds(10)));
+    }
+
+    /// <summary>A campaign, a group whose leader started paying: the attempt a notify can pay.</summary>
+    public async Task<(string GroupId, string Leader, PaymentStarted Attempt)> PendingGroupAsync(int groupSize = 3)
+    {
+        var campaignId = "c" + Guid.NewGuid().ToString("N")[..10];
+        await Client.GetGrain<ICampaignGrain>(campaignId).DefineAsync(new CampaignDefinition
+        {
+            Title = "拼团 · 网关测试",
+            SoloPriceFen = 1990,
+            GroupPriceFen = 990,
+            GroupSize = groupSize,
+            Stock = 100,
+        });
+        var groupId = "g" + Guid.NewGuid().ToString("N")[..12];
+        var leader = "o-gw-" + Guid.NewGuid().ToString("N")[..10];
+        var group = Client.GetGrain<IOrderGrain>(groupId);
+        await group.CreateAsync(new CreateGroup(campaignId, leader, null));
+        var attempt = await group.PayAsync(new StartPayment(leader, null, "127.0.0.1", null));
+        return (groupId, leader, attempt);
+    }
+
+    /// <summary>A payment notify as WeChat sends it for <paramref name="outTradeNo"/>, signed with the merchant key.</summary>
+    public static WeChatPayMessage PaymentNotify(string outTradeNo, long totalFee, string openid, string? transactionId = null) =>
+        new WeChatPayMessage()
+            .Add("appid", AppId)
+            .Add("bank_type", "CFT")
+            .Add("cash_fee", totalFee)
+            .Add("fee_type", "CNY")
+            .Add("is_subscribe", "N")
+            .Add("mch_id", MchId)
+            .Add("nonce_str", WeChatPayNonce.Create())
+            .Add("openid", openid)
+            .Add("out_trade_no", outTradeNo)
+            .Add("result_code", "SUCCESS")
+            .Add("return_code", "SUCCESS")
+            .Add("time_end", WeChatPayTime.FormatCompact(DateTimeOffset.UtcNow))
+            .Add("total_fee", totalFee)
+            .Add("trade_type", "JSAPI")
+            .Add("transaction_id", transactionId ?? "4200" + Random.Shared.NextInt64(100_000_000_000_000, 999_999_999_999_999));
+
+    public async Task<(System.Net.HttpStatusCode Status, string Body)> PostNotifyAsync(byte[] body, string path = "/wechatpay/notify")
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("text/xml");
+        using var response = await Gateway.PostAsync(path, content);
+        return (response.StatusCode, await response.Content.ReadAsStringAsync());
+    }
+
+    public Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid) =>
+        Sandbox.PostAsJsonAsync("/sandbox/cashier/pay", new
+        {
+            started.Jsapi.AppId,
+            started.Jsapi.TimeStamp,
+            started.Jsapi.NonceStr,
+            started.Jsapi.Package,
+            started.Jsapi.SignType,
+            started.Jsapi.PaySign,
+            openid,
+        });
+
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 30)
+    {
+        var until = DateTime.UtcNow.AddSeconds(seconds);
+        while (true)
+        {
+            try
+            {
+                var value = await read();
+                if (done(value) || DateTime.UtcNow > until)
+                {
+                    return value;
+                }
+            }
+            catch (Exception) when (DateTime.UtcNow <= until)
+            {
+                // The cluster may be settling after a silo died: read again.
+            }
+            await Task.Delay(100);
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _client.DisposeAsync();
+        await _gateway.StopAsync();
+        await _gateway.DisposeAsync();
+        foreach (var silo in Silos)
+        {
+            await silo.DisposeAsync();
+        }
+        await _sandbox.StopAsync();
+        await _sandbox.DisposeAsync();
+        Gateway.Dispose();
+        Sandbox.Dispose();
+        await _redis.DisposeAsync();
+    }
+}
