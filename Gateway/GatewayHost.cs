@@ -1,7 +1,13 @@
+using GroupPay.Gateway.Admin;
+using GroupPay.Gateway.Api;
+using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Gateway.Notifications;
 using GroupPay.WeChatPay;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
@@ -65,6 +71,11 @@ public static class GatewayHost
         services.AddWeChatPay();
         services.AddSingleton<GatewayTelemetry>();
         services.AddProblemDetails();
+        services.AddExceptionHandler<GroupPayExceptionHandler>();
+        // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddMutationRateLimiting();
+        AddSignIn(services);
 
         var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";
         builder.UseOrleansClient(client =>
@@ -77,6 +88,10 @@ public static class GatewayHost
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
         });
+        // After the Orleans client, so it stops first and its last flush still reaches the cluster.
+        services.AddSingleton<FunnelCounter>();
+        services.AddSingleton<FunnelFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<FunnelFlusher>());
         // Session cookies must open on every gateway instance: the key ring lives in the same Redis.
         var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
         services.AddDataProtection()
@@ -101,12 +116,57 @@ public static class GatewayHost
         }
     }
 
+    /// <summary>WeChat OAuth sign-in and the gateway's own session cookie; the admin key scheme.</summary>
+    private static void AddSignIn(IServiceCollection services)
+    {
+        services.AddOptions<WeChatOAuthOptions>().BindConfiguration(WeChatOAuthOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WeChatOAuthOptions>, WeChatOAuthOptionsValidator>();
+        // The exchange's URL carries the app secret: no request logging on this client.
+        services.AddHttpClient<WeChatOAuthClient>(WeChatOAuthClient.HttpClientName).RemoveAllLoggers();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddSingleton<OAuthCorrelation>();
+
+        services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
+            .AddCookie(o =>
+            {
+                o.Cookie.Name = "grouppay.session";
+                o.Cookie.HttpOnly = true;
+                o.Cookie.SameSite = SameSiteMode.Lax;
+                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                o.Cookie.IsEssential = true;
+                o.ExpireTimeSpan = TimeSpan.FromDays(7);
+                o.SlidingExpiration = true;
+                // An API: no redirect to a login page, a 401 problem the H5 app answers with /auth/login.
+                o.Events.OnRedirectToLogin = context =>
+                    Problems.WriteAsync(context.HttpContext, StatusCodes.Status401Unauthorized, "unauthenticated", "Sign in first (/auth/login).");
+                o.Events.OnRedirectToAccessDenied = context =>
+                    Problems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "forbidden", "Not allowed.");
+            })
+            .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        AdminKeyAuthenticationHandler.AddPolicy(services.AddAuthorizationBuilder());
+    }
+
     private static void Map(WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseDefaultFiles();
+        app.UseStaticFiles();
+        app.UseRouting();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWeChatPayNotifies();
+        app.MapAuth();
+        app.MapCampaigns();
+        app.MapGroups();
+        app.MapMe();
+        app.MapAdmin();
+        // The H5 page of one group (/g/{groupId}?ref=…) is the same single page as /.
+        app.MapFallbackToFile("/g/{groupId}", "index.html");
     }
 
     /// <summary>Keeps trying to reach the cluster for a minute at start (silos may still be starting).</summary>

@@ -14,6 +14,28 @@ public sealed class GatewayOptions
     /// <summary>Shared secret for <c>/admin</c>; the admin endpoints answer 404 while it is unset.</summary>
     [MinLength(16, ErrorMessage = "Gateway:AdminKey must be at least 16 characters (env Gateway__AdminKey).")]
     public string? AdminKey { get; set; }
+
+    /// <summary>How often the gateway sends the funnel counts it gathered (links opened) to the stats grain.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00", ErrorMessage = "Gateway:StatsFlushInterval must be between 50 ms and 1 hour (env Gateway__StatsFlushInterval).")]
+    public TimeSpan StatsFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+/// <summary>Limits of the mutating endpoints (section <c>Gateway:RateLimit</c>): a fixed window per signed-in user
+/// and one per client IP; a request must pass both.</summary>
+public sealed class GatewayRateLimitOptions
+{
+    public const string SectionName = "Gateway:RateLimit";
+
+    /// <summary>Requests one signed-in user may make per <see cref="Window"/>.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
+    public int PerUser { get; set; } = 30;
+
+    /// <summary>Requests one client IP may make per <see cref="Window"/> (users behind one NAT share it).</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Gateway:RateLimit:PerIp must be at least 1 (env Gateway__RateLimit__PerIp).")]
+    public int PerIp { get; set; } = 300;
+
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
+    public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 
 /// <summary>How the gateway reaches the cluster (api.md: <c>ConnectionStrings:Redis</c>, <c>Orleans:*</c>).</summary>

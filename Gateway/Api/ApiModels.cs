@@ -1,0 +1,183 @@
+using System.Text.Json.Serialization;
+using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
+using GroupPay.Grains.Stats;
+
+namespace GroupPay.Gateway.Api;
+
+// The H5 JSON of api.md: camelCase (the web defaults), times ISO-8601 UTC ("Z"), money in integer fen, statuses as
+// lower-case strings. Built from the grains' views at the edge; no openid but the caller's own ever appears.
+
+internal sealed record CampaignJson(
+    string CampaignId,
+    string Title,
+    long SoloPriceFen,
+    long GroupPriceFen,
+    int GroupSize,
+    int WindowMinutes,
+    int Stock,
+    int RemainingStock,
+    bool Active)
+{
+    public static CampaignJson From(CampaignView view) => new(
+        view.CampaignId,
+        view.Definition.Title,
+        view.Definition.SoloPriceFen,
+        view.Definition.GroupPriceFen,
+        view.Definition.GroupSize,
+        view.Definition.WindowMinutes,
+        view.Definition.Stock,
+        view.RemainingStock,
+        view.Active);
+}
+
+internal sealed record SlotJson(int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf);
+
+internal sealed record GroupJson(
+    string GroupId,
+    string CampaignId,
+    string Status,
+    int GroupSize,
+    int PaidCount,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTime? Deadline,
+    string ShareUrl,
+    IReadOnlyList<SlotJson> Slots,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MySlot)
+{
+    public static GroupJson From(GroupView view, string shareUrl) => new(
+        view.GroupId,
+        view.CampaignId,
+        Lower(view.Status),
+        view.GroupSize,
+        view.PaidCount,
+        view.Deadline?.UtcDateTime,
+        shareUrl,
+        [.. view.Slots.Select(s => new SlotJson(s.Index, Lower(s.Status), s.IsLeader, s.IsMine, s.PaidOnBehalf))],
+        view.MySlot);
+
+    /// <summary>Whether two snapshots differ in anything a viewer sees (the lists compare by content).</summary>
+    public bool SameAs(GroupJson other) =>
+        this with { Slots = [] } == other with { Slots = [] } && Slots.SequenceEqual(other.Slots);
+
+    internal static string Lower<T>(T value)
+        where T : struct, Enum =>
+        value.ToString().ToLowerInvariant();
+}
+
+internal sealed record JsapiJson(string AppId, string TimeStamp, string NonceStr, string Package, string SignType, string PaySign);
+
+internal sealed record PaymentJson(string OutTradeNo, long AmountFen, DateTime ExpiresAt, JsapiJson Jsapi)
+{
+    public static PaymentJson From(PaymentStarted started) => new(
+        started.OutTradeNo,
+        started.AmountFen,
+        started.ExpiresAt.UtcDateTime,
+        new JsapiJson(started.Jsapi.AppId, started.Jsapi.TimeStamp, started.Jsapi.NonceStr, started.Jsapi.Package, started.Jsapi.SignType, started.Jsapi.PaySign));
+}
+
+internal sealed record MeJson(string Openid, string ReferralCode);
+
+internal sealed record RewardJson(string PaymentId, long AmountFen, string Status);
+
+internal sealed record RewardsJson(
+    string ReferralCode,
+    int InvitedCount,
+    long PendingFen,
+    long GrantedFen,
+    long ReversedFen,
+    IReadOnlyList<RewardJson> Rewards)
+{
+    public static RewardsJson From(RewardSummary summary) => new(
+        summary.ReferralCode,
+        summary.InvitedCount,
+        summary.PendingFen,
+        summary.GrantedFen,
+        summary.ReversedFen,
+        [.. summary.Rewards.Select(r => new RewardJson(r.PaymentId, r.AmountFen, GroupJson.Lower(r.Status)))]);
+}
+
+internal sealed record FunnelJson(long LinkOpened, long Joined, long Paid);
+
+internal sealed record StatsJson(
+    long PaymentsCreated,
+    long PaymentsPaid,
+    double? PaymentSuccessRate,
+    long GroupsOpened,
+    long GroupsCompleted,
+    long GroupsFailed,
+    long SeedUsers,
+    long NewUsers,
+    double? FissionK,
+    bool FissionKValid,
+    double? ViralK,
+    FunnelJson Funnel)
+{
+    public static StatsJson From(GrowthStats stats) => new(
+        stats.PaymentsCreated,
+        stats.PaymentsPaid,
+        stats.PaymentSuccessRate,
+        stats.GroupsOpened,
+        stats.GroupsCompleted,
+        stats.GroupsFailed,
+        stats.SeedUsers,
+        stats.NewUsers,
+        stats.FissionK,
+        stats.FissionKValid,
+        stats.ViralK,
+        new FunnelJson(stats.LinkOpened, stats.Joined, stats.Paid));
+}
+
+/// <summary><c>POST /api/groups</c>.</summary>
+internal sealed record CreateGroupRequest(string? CampaignId, string? Ref);
+
+/// <summary><c>POST /api/groups/{groupId}/pay</c>: no slot = my own; a slot = pay on behalf of its member.</summary>
+internal sealed record PayRequest(int? Slot, string? Ref);
+
+/// <summary><c>PUT /admin/campaigns/{campaignId}</c>; unset optional values take the campaign defaults.</summary>
+internal sealed record CampaignRequest(
+    string? Title,
+    long? SoloPriceFen,
+    long? GroupPriceFen,
+    int? GroupSize,
+    int? WindowMinutes,
+    int? HoldMinutes,
+    int? Stock,
+    int? PerUserLimit,
+    long? InviterRewardFen,
+    int? RewardFreezeMinutes,
+    bool? VirtualFill,
+    DateTimeOffset? ActiveFrom,
+    DateTimeOffset? ActiveUntil,
+    int? InviterDailyRewardCap)
+{
+    /// <summary>The definition, or the first rule broken (api.md: 400 with the rule).</summary>
+    public (CampaignDefinition? Definition, string? Problem) ToDefinition()
+    {
+        var missing = Title is null ? "title" : SoloPriceFen is null ? "soloPriceFen" : GroupPriceFen is null ? "groupPriceFen"
+            : GroupSize is null ? "groupSize" : Stock is null ? "stock" : null;
+        if (missing is not null)
+        {
+            return (null, missing + " is required");
+        }
+        var defaults = new CampaignDefinition { Title = "", SoloPriceFen = 0, GroupPriceFen = 0, GroupSize = 0, Stock = 0 };
+        var definition = new CampaignDefinition
+        {
+            Title = Title!.Trim(),
+            SoloPriceFen = SoloPriceFen!.Value,
+            GroupPriceFen = GroupPriceFen!.Value,
+            GroupSize = GroupSize!.Value,
+            Stock = Stock!.Value,
+            WindowMinutes = WindowMinutes ?? defaults.WindowMinutes,
+            HoldMinutes = HoldMinutes ?? defaults.HoldMinutes,
+            PerUserLimit = PerUserLimit ?? defaults.PerUserLimit,
+            InviterRewardFen = InviterRewardFen ?? defaults.InviterRewardFen,
+            RewardFreezeMinutes = RewardFreezeMinutes ?? defaults.RewardFreezeMinutes,
+            VirtualFill = VirtualFill ?? defaults.VirtualFill,
+            ActiveFrom = ActiveFrom,
+            ActiveUntil = ActiveUntil,
+            InviterDailyRewardCap = InviterDailyRewardCap ?? defaults.InviterDailyRewardCap,
+        };
+        return definition.Validate() is { } problem ? (null, problem) : (definition, null);
+    }
+}

@@ -1,0 +1,40 @@
+using System.Net;
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using GroupPay.Grains.Orders;
+
+namespace GroupPay.Gateway.Api;
+
+/// <summary>What the edge accepts before it calls a grain (anything else is a 400), and the ids it mints.</summary>
+internal static partial class EdgeRules
+{
+    /// <summary>The largest group a campaign may have (design.md: 2..20).</summary>
+    public const int MaxGroupSize = 20;
+
+    private const string GroupIdAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>A fresh group id: 12 of [0-9a-z] (~62 bits), minted here and passed to the OrderGrain.</summary>
+    public static string NewGroupId() => RandomNumberGenerator.GetString(GroupIdAlphabet, 12);
+
+    public static bool IsGroupId(string? value) => TradeNumbers.IsValidGroupId(value);
+
+    /// <summary>Campaign ids: 1..64 of [0-9A-Za-z_-].</summary>
+    public static bool IsCampaignId(string? value) => value is not null && CampaignIdPattern().IsMatch(value);
+
+    /// <summary>Referral codes as the ReferralGrain mints them (8 of [0-9a-z]); 4..32 accepted.</summary>
+    public static bool IsReferralCode(string? value) => value is not null && ReferralCodePattern().IsMatch(value);
+
+    public static bool IsSlot(int slot) => slot is >= 0 and < MaxGroupSize;
+
+    /// <summary>The client's address for <c>spbill_create_ip</c> (IPv4-mapped addresses as plain IPv4).</summary>
+    public static string ClientIp(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address
+            ? (address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address).ToString()
+            : IPAddress.Loopback.ToString();
+
+    [GeneratedRegex("^[0-9A-Za-z_\\-]{1,64}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex CampaignIdPattern();
+
+    [GeneratedRegex("^[0-9a-z]{4,32}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex ReferralCodePattern();
+}

@@ -1,0 +1,179 @@
+using System.Runtime.CompilerServices;
+using System.Security.Claims;
+using GroupPay.Gateway.Auth;
+using GroupPay.Gateway.Infrastructure;
+using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace GroupPay.Gateway.Api;
+
+/// <summary>
+/// <c>/api/groups</c>: start a group, look at one, pay (own slot, joining if needed, or on behalf of a member), and
+/// follow one as server-sent events. Every call goes to the group's OrderGrain; the grain's refusals become problem
+/// details through <see cref="GroupPayExceptionHandler"/>.
+/// </summary>
+public static partial class GroupEndpoints
+{
+    /// <summary>How often an event stream looks at its group.</summary>
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>A stream ends after this; EventSource reconnects by itself.</summary>
+    public static readonly TimeSpan MaxStreamDuration = TimeSpan.FromMinutes(10);
+
+    public static RouteGroupBuilder MapGroups(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/groups").WithTags("Groups").RequireAuthorization();
+        group.MapPost("", CreateAsync).RateLimitMutations();
+        group.MapGet("/{groupId}", GetAsync).AllowAnonymous();
+        group.MapPost("/{groupId}/pay", PayAsync).RateLimitMutations();
+        group.MapGet("/{groupId}/events", EventsAsync);
+        return group;
+    }
+
+    internal static async Task<Results<Created<GroupJson>, ProblemHttpResult>> CreateAsync(
+        CreateGroupRequest? body, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, ILoggerFactory loggers)
+    {
+        if (body is null || !EdgeRules.IsCampaignId(body.CampaignId))
+        {
+            return Problems.Invalid("campaignId is required: 1..64 of [0-9A-Za-z_-].");
+        }
+        if (body.Ref is not null && !EdgeRules.IsReferralCode(body.Ref))
+        {
+            return Problems.Invalid("ref is not a referral code.");
+        }
+        var openid = user.GetOpenid();
+        var groupId = EdgeRules.NewGroupId();
+        var view = await grains.GetGrain<IOrderGrain>(groupId).CreateAsync(new CreateGroup(body.CampaignId!, openid, body.Ref));
+        await RememberGroupAsync(grains, openid, groupId, loggers);
+        var code = (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync()).ReferralCode;
+        return TypedResults.Created($"/api/groups/{groupId}", GroupJson.From(view, PublicLinks.ShareUrl(request, options.Value, groupId, code)));
+    }
+
+    internal static async Task<Results<Ok<GroupJson>, ProblemHttpResult>> GetAsync(
+        string groupId, [FromQuery(Name = "ref")] string? referralCode, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains,
+        FunnelCounter funnel, IOptions<GatewayOptions> options)
+    {
+        if (!EdgeRules.IsGroupId(groupId))
+        {
+            return Problems.Invalid("A group id is 6..24 of [0-9a-z].");
+        }
+        // A malformed ref on a shared link still shows the group; it is just not counted or passed on.
+        var sharedBy = EdgeRules.IsReferralCode(referralCode) ? referralCode : null;
+        var viewer = user.FindOpenid();
+        var shareCode = viewer is null ? Task.FromResult(sharedBy) : ReferralCodeAsync(grains, viewer);
+        var view = await grains.GetGrain<IOrderGrain>(groupId).GetAsync(viewer);
+        if (sharedBy is not null)
+        {
+            funnel.LinkOpened(view.CampaignId);
+        }
+        return TypedResults.Ok(GroupJson.From(view, PublicLinks.ShareUrl(request, options.Value, groupId, await shareCode)));
+    }
+
+    internal static async Task<Results<Ok<PaymentJson>, ProblemHttpResult>> PayAsync(
+        string groupId, PayRequest? body, ClaimsPrincipal user, HttpContext context, IGrainFactory grains, ILoggerFactory loggers)
+    {
+        if (!EdgeRules.IsGroupId(groupId))
+        {
+            return Problems.Invalid("A group id is 6..24 of [0-9a-z].");
+        }
+        if (body?.Slot is { } slot && !EdgeRules.IsSlot(slot))
+        {
+            return Problems.Invalid($"slot must be between 0 and {EdgeRules.MaxGroupSize - 1}.");
+        }
+        if (body?.Ref is { } referral && !EdgeRules.IsReferralCode(referral))
+        {
+            return Problems.Invalid("ref is not a referral code.");
+        }
+        var openid = user.GetOpenid();
+        var started = await grains.GetGrain<IOrderGrain>(groupId).PayAsync(new StartPayment(openid, body?.Slot, EdgeRules.ClientIp(context), body?.Ref));
+        await RememberGroupAsync(grains, openid, groupId, loggers);
+        return TypedResults.Ok(PaymentJson.From(started));
+    }
+
+    internal static async Task<Results<ServerSentEventsResult<GroupJson>, ProblemHttpResult>> EventsAsync(
+        string groupId, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, TimeProvider time,
+        ILoggerFactory loggers)
+    {
+        if (!EdgeRules.IsGroupId(groupId))
+        {
+            return Problems.Invalid("A group id is 6..24 of [0-9a-z].");
+        }
+        var viewer = user.GetOpenid();
+        var shareUrl = PublicLinks.ShareUrl(request, options.Value, groupId, await ReferralCodeAsync(grains, viewer));
+        var grain = grains.GetGrain<IOrderGrain>(groupId);
+        // The first read happens here, so an unknown group is a 404 rather than an empty stream.
+        var first = GroupJson.From(await grain.GetAsync(viewer), shareUrl);
+        var logger = loggers.CreateLogger(typeof(GroupEndpoints));
+        return TypedResults.ServerSentEvents(
+            ChangesAsync(first, async () => GroupJson.From(await grain.GetAsync(viewer), shareUrl), time, logger, groupId, request.HttpContext.RequestAborted),
+            eventType: "group");
+    }
+
+    /// <summary>The first snapshot, then every snapshot that differs from the last one sent, read every
+    /// <see cref="PollInterval"/> until the client goes away or <see cref="MaxStreamDuration"/> passes.</summary>
+    private static async IAsyncEnumerable<GroupJson> ChangesAsync(
+        GroupJson first, Func<Task<GroupJson>> read, TimeProvider time, ILogger logger, string groupId,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        yield return first;
+        var last = first;
+        var until = time.GetUtcNow() + MaxStreamDuration;
+        using var timer = new PeriodicTimer(PollInterval, time);
+        while (time.GetUtcNow() < until && await TickAsync(timer, cancellationToken))
+        {
+            GroupJson next;
+            try
+            {
+                next = await read();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogPollFailed(logger, ex, groupId);
+                continue;
+            }
+            if (!next.SameAs(last))
+            {
+                last = next;
+                yield return next;
+            }
+        }
+    }
+
+    private static async Task<bool> TickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await timer.WaitForNextTickAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            return false; // the client went away
+        }
+    }
+
+    private static async Task<string?> ReferralCodeAsync(IGrainFactory grains, string openid) =>
+        (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync()).ReferralCode;
+
+    /// <summary>Adds the group to the user's list (<c>/api/me/groups</c>). The group call already succeeded, so a
+    /// failure here is logged, not returned: the list is an index, and the next create or pay records it again.</summary>
+    private static async Task RememberGroupAsync(IGrainFactory grains, string openid, string groupId, ILoggerFactory loggers)
+    {
+        try
+        {
+            await grains.GetGrain<IReferralGrain>(openid).RecordGroupAsync(groupId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogRememberFailed(loggers.CreateLogger(typeof(GroupEndpoints)), ex, groupId, new RedactedOpenid(openid));
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Event stream of group {GroupId}: a read failed; trying again at the next tick")]
+    private static partial void LogPollFailed(ILogger logger, Exception exception, string groupId);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not add group {GroupId} to the group list of {Openid}")]
+    private static partial void LogRememberFailed(ILogger logger, Exception exception, string groupId, RedactedOpenid openid);
+}

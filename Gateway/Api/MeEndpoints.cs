@@ -1,0 +1,60 @@
+using System.Security.Claims;
+using GroupPay.Gateway.Auth;
+using GroupPay.Gateway.Infrastructure;
+using GroupPay.Grains;
+using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace GroupPay.Gateway.Api;
+
+/// <summary><c>/api/me</c>: the signed-in user, their groups and their rewards (session required).</summary>
+public static class MeEndpoints
+{
+    /// <summary>How many of the user's most recent groups <c>/api/me/groups</c> shows.</summary>
+    public const int MaxGroupsShown = 20;
+
+    public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization();
+        group.MapGet("", GetAsync);
+        group.MapGet("/groups", GroupsAsync);
+        group.MapGet("/rewards", RewardsAsync);
+        return group;
+    }
+
+    internal static async Task<Ok<MeJson>> GetAsync(ClaimsPrincipal user, IGrainFactory grains)
+    {
+        var openid = user.GetOpenid();
+        var profile = await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync();
+        return TypedResults.Ok(new MeJson(openid, profile.ReferralCode));
+    }
+
+    /// <summary>The groups I started, joined or paid in, most recent first, each as I see it.</summary>
+    internal static async Task<Ok<List<GroupJson>>> GroupsAsync(
+        ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+    {
+        var openid = user.GetOpenid();
+        var me = grains.GetGrain<IReferralGrain>(openid);
+        var ids = await me.GetGroupsAsync();
+        var code = (await me.GetProfileAsync()).ReferralCode;
+        var views = await Task.WhenAll(ids.Take(MaxGroupsShown).Select(async id =>
+        {
+            try
+            {
+                return await grains.GetGrain<IOrderGrain>(id).GetAsync(openid);
+            }
+            catch (UnknownGroupException)
+            {
+                return null; // recorded, but its creation did not go through
+            }
+        }));
+        return TypedResults.Ok(views.OfType<GroupView>()
+            .Select(v => GroupJson.From(v, PublicLinks.ShareUrl(request, options.Value, v.GroupId, code)))
+            .ToList());
+    }
+
+    internal static async Task<Ok<RewardsJson>> RewardsAsync(ClaimsPrincipal user, IGrainFactory grains) =>
+        TypedResults.Ok(RewardsJson.From(await grains.GetGrain<IReferralGrain>(user.GetOpenid()).GetRewardsAsync()));
+}

@@ -1,0 +1,49 @@
+using GroupPay.Grains;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace GroupPay.Gateway.Infrastructure;
+
+/// <summary>
+/// Maps the grains' refusals (<see cref="GroupPayException"/>, nothing changed) and malformed requests to problem
+/// details with their stable <c>code</c>. Anything else is left to the default handler: a bare 500, no details.
+/// </summary>
+internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        var (status, code, detail) = exception switch
+        {
+            GroupPayException refusal => (StatusOf(refusal.Code), refusal.Code, refusal.Message),
+            BadHttpRequestException bad => (bad.StatusCode, CodeOf(bad.StatusCode), "The request is malformed."),
+            _ => (0, "", ""),
+        };
+        if (status == 0)
+        {
+            return false;
+        }
+        httpContext.Response.StatusCode = status;
+        return await problems.TryWriteAsync(new ProblemDetailsContext
+        {
+            HttpContext = httpContext,
+            ProblemDetails = Problems.Details(status, code, detail),
+        });
+    }
+
+    /// <summary>api.md: 404 for what does not exist, 409 for the group's conflicts, 400 for invalid input,
+    /// 502 when WeChat Pay refused or failed.</summary>
+    internal static int StatusOf(string code) => code switch
+    {
+        "unknown-group" or "unknown-campaign" => StatusCodes.Status404NotFound,
+        "group-full" or "group-closed" or "already-paid" or "own-slot-on-behalf" or "campaign-closed" => StatusCodes.Status409Conflict,
+        "payment-provider" => StatusCodes.Status502BadGateway,
+        _ => StatusCodes.Status400BadRequest,
+    };
+
+    private static string CodeOf(int status) => status switch
+    {
+        StatusCodes.Status400BadRequest => "invalid-request",
+        StatusCodes.Status413PayloadTooLarge => "payload-too-large",
+        StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+        _ => "bad-request",
+    };
+}
