@@ -165,8 +165,7 @@ public static class GatewayHost
         app.MapGroups();
         app.MapMe();
         app.MapAdmin();
-        // The H5 page of one group (/g/{groupId}?ref=…) is the same single page as /.
-        app.MapFallbackToFile("/g/{groupId}", "index.html");
+        app.MapH5();
     }
 
     /// <summary>Keeps trying to reach the cluster for a minute at start (silos may still be starting).</summary>
