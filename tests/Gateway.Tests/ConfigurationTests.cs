@@ -1,0 +1,41 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Options;
+
+namespace GroupPay.Gateway.Tests;
+
+/// <summary>Bad settings stop the gateway at start, each named by its key (no cluster needed to find out).</summary>
+public sealed class ConfigurationTests
+{
+    private static Dictionary<string, string?> Valid() => new()
+    {
+        ["ConnectionStrings:Redis"] = "127.0.0.1:1",
+        ["WeChatPay:AppId"] = GatewayFixture.AppId,
+        ["WeChatPay:MchId"] = GatewayFixture.MchId,
+        ["WeChatPay:ApiKey"] = GatewayFixture.ApiKey,
+        ["WeChatPay:BaseUrl"] = "http://127.0.0.1:1",
+        ["WeChatPay:NotifyUrl"] = "http://127.0.0.1:1/wechatpay/notify",
+        ["WeChatPay:RefundNotifyUrl"] = "http://127.0.0.1:1/wechatpay/refund-notify",
+        ["WeChat:AppSecret"] = GatewayFixture.AppSecret,
+        ["Logging:LogLevel:Default"] = "None",
+    };
+
+    [Theory]
+    [InlineData("WeChat:AppSecret", null, "WeChat:AppSecret is required (env WeChat__AppSecret).")]
+    [InlineData("WeChat:OAuthBaseUrl", "open.weixin.qq.com", "WeChat:OAuthBaseUrl must be an absolute http(s) URL, not 'open.weixin.qq.com' (env WeChat__OAuthBaseUrl).")]
+    [InlineData("WeChat:ApiBaseUrl", "ftp://api.weixin.qq.com", "WeChat:ApiBaseUrl must be an absolute http(s) URL, not 'ftp://api.weixin.qq.com' (env WeChat__ApiBaseUrl).")]
+    [InlineData("Gateway:AdminKey", "short", "Gateway:AdminKey must be at least 16 characters (env Gateway__AdminKey).")]
+    [InlineData("Gateway:PublicBaseUrl", "shop.example", "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
+    [InlineData("Gateway:RateLimit:PerUser", "0", "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
+    [InlineData("Gateway:RateLimit:Window", "00:00:00", "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
+    public async Task ABadSettingStopsTheGatewayNamingTheKey(string key, string? value, string message)
+    {
+        var settings = Valid();
+        settings[key] = value;
+        await using var gateway = GatewayHost.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
+            builder.Configuration.AddInMemoryCollection(settings));
+
+        var refusal = await Assert.ThrowsAsync<OptionsValidationException>(() => gateway.StartAsync());
+
+        Assert.Contains(refusal.Failures, failure => failure.Contains(message, StringComparison.Ordinal));
+    }
+}
