@@ -58,7 +58,7 @@ internal sealed record GroupJson(
 
     /// <summary>Whether two snapshots differ in anything a viewer sees (the lists compare by content).</summary>
     public bool SameAs(GroupJson other) =>
-        this with { Slots = [] } == other with { Slots = [] } && Slots.SequenceEqual(other.Slots);
+        Slots.SequenceEqual(other.Slots) && this with { Slots = other.Slots } == other;
 
     internal static string Lower<T>(T value)
         where T : struct, Enum =>
