@@ -1,0 +1,238 @@
+using System.Globalization;
+using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Orders;
+using Orleans.Configuration;
+using StackExchange.Redis;
+
+namespace GroupPay.NotifyBench;
+
+/// <summary>A live attempt set up for path 3: its group, <c>out_trade_no</c>, amount and payer.</summary>
+internal sealed record Attempt(string GroupId, string CampaignId, string OutTradeNo, long AmountFen, string PayerOpenid);
+
+/// <summary>
+/// GroupPay as deployed, every part its own process on 127.0.0.1: the WeChat Pay sandbox, N silos and the gateway,
+/// all in Production with their settings in environment variables (as on Kubernetes), against the benchmark's store.
+/// The benchmark itself connects as an Orleans client, as internal services do, to set up the attempts.
+/// </summary>
+internal sealed class GroupPayCluster : IAsyncDisposable
+{
+    private readonly List<ChildProcess> _silos;
+    private readonly ChildProcess _sandbox;
+    private readonly ChildProcess _gateway;
+    private readonly IHost _client;
+
+    private GroupPayCluster(ChildProcess sandbox, List<ChildProcess> silos, ChildProcess gateway, IHost client, Uri gatewayUri)
+    {
+        _sandbox = sandbox;
+        _silos = silos;
+        _gateway = gateway;
+        _client = client;
+        GatewayUri = gatewayUri;
+    }
+
+    public Uri GatewayUri { get; }
+
+    public Uri NotifyUri => new(GatewayUri, "/wechatpay/notify");
+
+    public IClusterClient Client => _client.Services.GetRequiredService<IClusterClient>();
+
+    /// <summary>The processes whose CPU time the report breaks down.</summary>
+    public IEnumerable<ChildProcess> Processes => [_gateway, .. _silos, _sandbox];
+
+    public static async Task<GroupPayCluster> StartAsync(Layout layout, string redis, int siloCount, string logDir, bool profile, CancellationToken cancellationToken)
+    {
+        var sandboxPort = FreePort.Get();
+        var gatewayPort = FreePort.Get();
+        var sandboxUrl = $"http://127.0.0.1:{sandboxPort}";
+        var gatewayUrl = $"http://127.0.0.1:{gatewayPort}";
+        var clusterId = "bench-" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
+        const string ServiceId = "grouppay-bench";
+
+        var common = new Dictionary<string, string>
+        {
+            ["ConnectionStrings__Redis"] = redis,
+            ["Orleans__ClusterId"] = clusterId,
+            ["Orleans__ServiceId"] = ServiceId,
+            ["WeChatPay__AppId"] = Merchant.AppId,
+            ["WeChatPay__MchId"] = Merchant.MchId,
+            ["WeChatPay__ApiKey"] = Merchant.ApiKey,
+            ["WeChatPay__SignType"] = "MD5",
+            ["WeChatPay__BaseUrl"] = sandboxUrl,
+            ["WeChatPay__NotifyUrl"] = gatewayUrl + "/wechatpay/notify",
+            ["WeChatPay__RefundNotifyUrl"] = gatewayUrl + "/wechatpay/refund-notify",
+            ["Logging__Console__FormatterName"] = "simple",
+            ["Logging__Console__FormatterOptions__SingleLine"] = "true",
+            ["Logging__Console__FormatterOptions__ColorBehavior"] = "Disabled",
+        };
+        if (profile)
+        {
+            common[Profiling.PerfMapVariable] = "1";
+            // JIT-compiled code in plain anonymous memory (not W^X double-mapped), where perf finds it in the maps.
+            common["DOTNET_EnableWriteXorExecute"] = "0";
+        }
+
+        var sandbox = ChildProcess.Start("sandbox", "dotnet",
+            [layout.SandboxDll, "--urls", sandboxUrl, "--contentRoot", Path.GetDirectoryName(layout.SandboxDll)!],
+            Path.Combine(logDir, "sandbox.log"),
+            new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development", ["DOTNET_ENVIRONMENT"] = "Development" });
+
+        var silos = new List<ChildProcess>();
+        for (var n = 1; n <= siloCount; n++)
+        {
+            var environment = new Dictionary<string, string>(common)
+            {
+                ["DOTNET_ENVIRONMENT"] = "Production",
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Orleans__SiloPort"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
+                ["Orleans__GatewayPort"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
+                // Every attempt gets its notify within the run: no orderquery reconciliation sweeps mid-measurement.
+                ["Orders__ReconcileAfter"] = "01:00:00",
+            };
+            silos.Add(ChildProcess.Start($"silo {n}", "dotnet", [layout.SiloDll], Path.Combine(logDir, $"silo{n}.log"), environment,
+                workingDirectory: Path.GetDirectoryName(layout.SiloDll)));
+        }
+
+        var gatewayEnvironment = new Dictionary<string, string>(common)
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["DOTNET_ENVIRONMENT"] = "Production",
+            ["WeChat__AppSecret"] = Merchant.AppSecret,
+            ["WeChat__OAuthBaseUrl"] = sandboxUrl,
+            ["WeChat__ApiBaseUrl"] = sandboxUrl,
+            ["Gateway__PublicBaseUrl"] = gatewayUrl,
+            ["Gateway__AdminKey"] = "bench-admin-key-0000000000",
+        };
+
+        IHost? client = null;
+        ChildProcess? gateway = null;
+        try
+        {
+            using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
+            await sandbox.WaitUntilAsync(async () => (await http.GetAsync(new Uri(sandboxUrl + "/sandbox/health"), cancellationToken)).IsSuccessStatusCode,
+                "/sandbox/health answering", TimeSpan.FromSeconds(90), cancellationToken);
+            foreach (var silo in silos)
+            {
+                await silo.WaitForLogAsync("GroupPay silo started", TimeSpan.FromSeconds(120), cancellationToken);
+            }
+            gateway = ChildProcess.Start("gateway", "dotnet",
+                [layout.GatewayDll, "--urls", gatewayUrl, "--contentRoot", Path.GetDirectoryName(layout.GatewayDll)!],
+                Path.Combine(logDir, "gateway.log"), gatewayEnvironment);
+            await gateway.WaitUntilAsync(async () => (await http.GetAsync(new Uri(gatewayUrl + "/health/ready"), cancellationToken)).IsSuccessStatusCode,
+                "/health/ready answering 200", TimeSpan.FromSeconds(120), cancellationToken);
+
+            var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+            builder.UseOrleansClient(c =>
+            {
+                c.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
+                c.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = clusterId;
+                    o.ServiceId = ServiceId;
+                });
+            });
+            client = builder.Build();
+            await client.StartAsync(cancellationToken);
+            return new GroupPayCluster(sandbox, silos, gateway, client, new Uri(gatewayUrl));
+        }
+        catch
+        {
+            client?.Dispose();
+            if (gateway is not null)
+            {
+                await gateway.DisposeAsync();
+            }
+            foreach (var silo in silos)
+            {
+                await silo.DisposeAsync();
+            }
+            await sandbox.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> groups, each with its leader's payment attempt live (CreateAsync, then PayAsync:
+    /// unifiedorder at the sandbox), spread over campaigns of <paramref name="perCampaign"/> groups.
+    /// </summary>
+    public async Task<Attempt[]> CreateAttemptsAsync(string tag, int count, int perCampaign, int concurrency, CancellationToken cancellationToken)
+    {
+        var campaigns = (count + perCampaign - 1) / perCampaign;
+        await Parallel.ForEachAsync(Enumerable.Range(0, campaigns), new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = cancellationToken },
+            async (c, _) => await Client.GetGrain<ICampaignGrain>(CampaignId(tag, c)).DefineAsync(new CampaignDefinition
+            {
+                Title = "Benchmark offer",
+                SoloPriceFen = 1999,
+                GroupPriceFen = 990,
+                GroupSize = 2,
+                WindowMinutes = 1440,
+                HoldMinutes = 120,
+                Stock = perCampaign,
+                PerUserLimit = 1,
+            }));
+
+        var attempts = new Attempt[count];
+        var done = 0;
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
+            async (i, _) =>
+            {
+                var groupId = "b" + tag + i.ToString("x6", CultureInfo.InvariantCulture);
+                // Round-robin: concurrent calls (and, later, consecutive notifies) go to different campaign grains.
+                var campaignId = CampaignId(tag, i % campaigns);
+                var openid = $"o-bench-{tag}-{i}";
+                var order = Client.GetGrain<IOrderGrain>(groupId);
+                await order.CreateAsync(new CreateGroup(campaignId, openid, null));
+                var started = await order.PayAsync(new StartPayment(openid, null, "127.0.0.1", null));
+                attempts[i] = new Attempt(groupId, campaignId, started.OutTradeNo, started.AmountFen, openid);
+                var n = Interlocked.Increment(ref done);
+                if (n % 5000 == 0)
+                {
+                    Console.WriteLine($"    {n} attempts live");
+                }
+            });
+        return attempts;
+    }
+
+    /// <summary>Units sold over the given campaigns: each applied payment's ConfirmStock effect (run after the
+    /// notify was answered) adds one, so this tells when the work behind the answers has caught up.</summary>
+    public async Task<int> SoldAsync(IEnumerable<string> campaignIds)
+    {
+        var views = await Task.WhenAll(campaignIds.Select(id => Client.GetGrain<ICampaignGrain>(id).GetAsync()));
+        return views.Sum(v => v?.Sold ?? 0);
+    }
+
+    /// <summary>How many of the groups are open with exactly one paid slot (what one applied notify does).</summary>
+    public async Task<int> CountOpenAsync(IReadOnlyList<Attempt> attempts, CancellationToken cancellationToken)
+    {
+        var open = 0;
+        await Parallel.ForEachAsync(attempts, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (a, _) =>
+        {
+            var view = await Client.GetGrain<IOrderGrain>(a.GroupId).GetAsync(null);
+            if (view is { Status: GroupStatus.Open, PaidCount: 1 })
+            {
+                Interlocked.Increment(ref open);
+            }
+        });
+        return open;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await _client.StopAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (Exception ex) when (ex is OperationCanceledException or OrleansException)
+        {
+            // stopping anyway
+        }
+        _client.Dispose();
+        await _gateway.DisposeAsync();
+        foreach (var silo in Enumerable.Reverse(_silos))
+        {
+            await silo.DisposeAsync();
+        }
+        await _sandbox.DisposeAsync();
+    }
+
+    private static string CampaignId(string tag, int n) => $"bench-{tag}-{n}";
+}
