@@ -114,6 +114,18 @@ public sealed class CampaignAdminTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task StartingAGroupInASoldOutCampaignIsAConflict()
+    {
+        var campaignId = await fixture.DefineCampaignAsync(stock: 1);
+        using var first = await fixture.SignInAsync();
+        using var second = await fixture.SignInAsync();
+        await first.CreateGroupAsync(campaignId);
+
+        await Json.ProblemAsync(await second.PostJsonAsync("/api/groups", new { campaignId }), HttpStatusCode.Conflict, "campaign-closed");
+        Assert.Equal(0, (await second.GetJsonAsync($"/api/campaigns/{campaignId}")).GetProperty("remainingStock").GetInt32());
+    }
+
+    [Fact]
     public async Task AnUnknownCampaignIsNotFound()
     {
         await Json.ProblemAsync(await fixture.Anonymous.GetAsync("/api/campaigns/no-such-campaign"), HttpStatusCode.NotFound, "unknown-campaign");
