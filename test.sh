@@ -4,6 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# The browser test drives Debian's Chromium (Playwright cannot download a browser here): install it when missing.
+if ! command -v chromium >/dev/null 2>&1; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing Debian's chromium for the browser test"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "test.sh: chromium is missing and cannot be installed here (needs root and apt-get); the browser test will fail" >&2
+  fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -69,7 +69,9 @@ public sealed class SystemFixture : IAsyncLifetime
             Silos.Add(await silo);
         }
 
-        GatewayProcess = ChildProcess.Start("gateway", BuiltAssemblies.Gateway, ["--urls", GatewayUrl.ToString()], With(weChat, new()
+        // The project folder is the content root, as ./run.sh has it: the H5 page's wwwroot lives there.
+        var gatewayContentRoot = Path.GetFullPath(Path.Combine(Path.GetDirectoryName(BuiltAssemblies.Gateway)!, "..", "..", ".."));
+        GatewayProcess = ChildProcess.Start("gateway", BuiltAssemblies.Gateway, ["--urls", GatewayUrl.ToString(), "--contentRoot", gatewayContentRoot], With(weChat, new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["ConnectionStrings__Redis"] = _redis.ConnectionString,
