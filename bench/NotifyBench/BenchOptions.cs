@@ -9,11 +9,11 @@ internal sealed record BenchOptions
     public int Concurrency { get; init; } = 64;
 
     /// <summary>Requests sent before the measured phase of each path (not counted).</summary>
-    public int Warmup { get; init; } = 3_000;
+    public int Warmup { get; init; } = 10_000;
 
     /// <summary>Requests in the measured phase of each path. Path 3 needs as many live attempts (plus the warm-up's),
     /// each set up beforehand, since every notify is for a distinct attempt.</summary>
-    public int Requests { get; init; } = 40_000;
+    public int Requests { get; init; } = 30_000;
 
     /// <summary>The measured phase also ends after this long, whatever was sent.</summary>
     public TimeSpan MaxPhase { get; init; } = TimeSpan.FromSeconds(30);
@@ -69,7 +69,7 @@ internal sealed record BenchOptions
     public const string Usage = """
         GroupPay notify-path benchmark: every process local (127.0.0.1), bounded counts and durations, stops by itself.
 
-          run [--concurrency 64] [--warmup 3000] [--requests 40000] [--max-seconds 30] [--paths 1,2,3]
+          run [--concurrency 64] [--warmup 10000] [--requests 30000] [--max-seconds 30] [--paths 1,2,3]
               [--store auto|redis-server|garnet] [--silos 2] [--groups-per-campaign 200] [--setup-concurrency 64]
               [--profile] [--out DIR]
 

@@ -136,11 +136,16 @@ internal static class NotifyBenchmark
         processes.AddRange(cluster.Processes.Select(p => (p.Name, (Func<TimeSpan>)(() => p.CpuTime))));
         processes.Add(("redis", () => store.Process.CpuTime));
         var profile = options.Profile ? cluster.Processes.Where(p => p.Name != "sandbox").ToList() : null;
-        var (measured, cpu, busy, commands, warmup, samples) =
-            await MeasureWithWarmupAsync(cluster.NotifyUri, bodies, options, processes, store, cancellationToken, profile, Path.Combine(logDir, "..", "profile"));
+        var (measured, cpu, busy, commands, warmup, samples, table) =
+            await MeasureWithWarmupAsync(cluster.NotifyUri, bodies, options, processes, store, cancellationToken, profile,
+                Path.GetFullPath(Path.Combine(logDir, "..", "profile")));
         if (options.Profile)
         {
             notes.Add("profiled run (perf sampling the gateway and the silos during the measured phase)");
+        }
+        if (table is not null)
+        {
+            notes.Add("where the CPU of each notify went (perf samples of the measured phase × each process's CPU per notify):\n" + table);
         }
 
         // The answer comes once the payment is durable; the outbox (stock confirm, referral records) and the reminder
@@ -177,11 +182,11 @@ internal static class NotifyBenchmark
     private static async Task<(PhaseResult Measured, IReadOnlyList<(string, TimeSpan)> Cpu, double Busy, IReadOnlyDictionary<string, long> Commands)> MeasureAsync(
         Uri uri, byte[][] bodies, BenchOptions options, List<(string, Func<TimeSpan>)> processes, StoreServer store, CancellationToken cancellationToken)
     {
-        var (measured, cpu, busy, commands, _, _) = await MeasureWithWarmupAsync(uri, bodies, options, processes, store, cancellationToken);
+        var (measured, cpu, busy, commands, _, _, _) = await MeasureWithWarmupAsync(uri, bodies, options, processes, store, cancellationToken);
         return (measured, cpu, busy, commands);
     }
 
-    private static async Task<(PhaseResult Measured, IReadOnlyList<(string, TimeSpan)> Cpu, double Busy, IReadOnlyDictionary<string, long> Commands, PhaseResult Warmup, (CpuSample Start, CpuSample End) Samples)>
+    private static async Task<(PhaseResult Measured, IReadOnlyList<(string, TimeSpan)> Cpu, double Busy, IReadOnlyDictionary<string, long> Commands, PhaseResult Warmup, (CpuSample Start, CpuSample End) Samples, string? Profile)>
         MeasureWithWarmupAsync(Uri uri, byte[][] bodies, BenchOptions options, List<(string, Func<TimeSpan>)> processes, StoreServer store, CancellationToken cancellationToken,
             IReadOnlyList<ChildProcess>? profileTargets = null, string? profileDir = null)
     {
@@ -204,12 +209,15 @@ internal static class NotifyBenchmark
         var measured = await load.RunAsync("measured", i => bodies[i], options.Warmup, options.Requests, options.MaxPhase, cancellationToken);
         var after = CpuSample.Take(processes);
         var commandsAfter = await store.CommandCountsAsync();
+        string? profile = null;
         if (perf is not null)
         {
             foreach (var report in await Profiling.FinishAsync(perf, recording, profileTargets!, profileLength + TimeSpan.FromSeconds(30)))
             {
                 Console.WriteLine("  profile: " + Path.GetFullPath(report));
             }
+            profile = ProfileTable(await Profiling.BreakdownAsync(perf, recording.DataFile), profileTargets!, after.Since(before), measured.Succeeded);
+            await File.WriteAllTextAsync(Path.Combine(profileDir!, "cpu-per-notify.md"), profile, CancellationToken.None);
         }
         var commands = commandsAfter
             .Select(c => (c.Key, Calls: c.Value - commandsBefore.GetValueOrDefault(c.Key)))
@@ -222,7 +230,32 @@ internal static class NotifyBenchmark
         {
             Console.WriteLine($"    failure ×{n}: {failure}");
         }
-        return (measured, after.Since(before), after.Machine.BusySince(before.Machine), commands, warmup, (before, after));
+        return (measured, after.Since(before), after.Machine.BusySince(before.Machine), commands, warmup, (before, after), profile);
+    }
+
+    /// <summary>A table in ms of CPU per notify: one row per category, one column per profiled process, and the sum.</summary>
+    private static string ProfileTable(
+        Dictionary<int, Dictionary<string, double>> shares, IReadOnlyList<ChildProcess> processes, IReadOnlyList<(string Name, TimeSpan Cpu)> cpu, int notifies)
+    {
+        var columns = processes
+            .Select(p => (p.Name, Ms: cpu.FirstOrDefault(c => c.Name == p.Name).Cpu.TotalMilliseconds / Math.Max(1, notifies),
+                Shares: shares.GetValueOrDefault(p.Id) ?? []))
+            .ToList();
+        var rows = columns.SelectMany(c => c.Shares.Keys).Distinct()
+            .Select(category => (Category: category, Values: columns.Select(c => c.Shares.GetValueOrDefault(category) * c.Ms).ToList()))
+            .OrderByDescending(r => r.Values.Sum())
+            .ToList();
+        var text = new StringBuilder();
+        text.AppendLine("| CPU ms per notify | " + string.Join(" | ", columns.Select(c => c.Name)) + " | all |");
+        text.AppendLine("|---|" + string.Concat(columns.Select(_ => "---:|")) + "---:|");
+        foreach (var (category, values) in rows)
+        {
+            text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {category} | {string.Join(" | ", values.Select(v => v.ToString("0.000", CultureInfo.InvariantCulture)))} | {values.Sum():0.000} |"));
+        }
+        text.Append(string.Create(CultureInfo.InvariantCulture,
+            $"| **total** | {string.Join(" | ", columns.Select(c => c.Ms.ToString("0.000", CultureInfo.InvariantCulture)))} | {columns.Sum(c => c.Ms):0.000} |"));
+        return text.ToString();
     }
 
     private static string TransactionId(int path, int i) => "42000" + path.ToString(CultureInfo.InvariantCulture) + DateTime.UtcNow.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + i.ToString("D14", CultureInfo.InvariantCulture);
