@@ -51,10 +51,11 @@ internal sealed class ChildProcess : IAsyncDisposable
         string name, string fileName, IEnumerable<string> arguments, string logPath, IReadOnlyDictionary<string, string>? environment = null,
         string? workingDirectory = null)
     {
-        // exec: the pid we hold is the program's own, so a signal reaches it directly.
+        // exec: the pid we hold is the program's own, so a signal reaches it directly. setsid: its own session, so a
+        // Ctrl-C in the terminal reaches only this process, which then stops the others in order (the store last).
         var start = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, WorkingDirectory = workingDirectory ?? Environment.CurrentDirectory };
         start.ArgumentList.Add("-c");
-        start.ArgumentList.Add("log=\"$1\"; shift; exec \"$@\" >>\"$log\" 2>&1 </dev/null");
+        start.ArgumentList.Add("log=\"$1\"; shift; if command -v setsid >/dev/null; then set -- setsid \"$@\"; fi; exec \"$@\" >>\"$log\" 2>&1 </dev/null");
         start.ArgumentList.Add("sh");
         start.ArgumentList.Add(logPath);
         start.ArgumentList.Add(fileName);
