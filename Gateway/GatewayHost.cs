@@ -102,17 +102,18 @@ public static class GatewayHost
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
-        var telemetry = services.AddOpenTelemetry()
-            .WithTracing(tracing => tracing
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddMeter("Microsoft.Orleans", GatewayTelemetry.MeterName));
+        // Traces and metrics only when a collector is named: with no one to send them to they only cost.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
-            telemetry.UseOtlpExporter();
+            services.AddOpenTelemetry()
+                .WithTracing(tracing => tracing
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
+                .WithMetrics(metrics => metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddMeter("Microsoft.Orleans", GatewayTelemetry.MeterName))
+                .UseOtlpExporter();
         }
     }
 

@@ -54,7 +54,10 @@ public static partial class SiloHost
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
             // Failure detection can be tuned per deployment (and made quick in tests): Orleans:Membership:ProbeTimeout, …
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
-            silo.AddActivityPropagation();
+            if (GroupPaySiloBuilder.IsTelemetryExported(builder.Configuration))
+            {
+                silo.AddActivityPropagation();
+            }
         });
         // After the silo: hosted services that call grains (the stats flusher) start once it runs and stop,
         // flushing a last time, before it stops.

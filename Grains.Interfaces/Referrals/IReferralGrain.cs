@@ -25,6 +25,11 @@ public interface IReferralGrain : IGrainWithStringKey
     [Alias("RecordPaymentAsync")]
     Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId);
 
+    /// <summary><see cref="RecordPaymentAsync"/> and <see cref="RecordGroupOpenedAsync"/> in one call and one write: the
+    /// leader's own payment that opened their group.</summary>
+    [Alias("RecordLeaderPaymentAsync")]
+    Task<PayerRecord> RecordLeaderPaymentAsync(string paymentId, string campaignId, string groupId);
+
     /// <summary>Records that the user opened a group as leader (a seed user of the fission metrics).</summary>
     [Alias("RecordGroupOpenedAsync")]
     Task RecordGroupOpenedAsync(string groupId, string campaignId);

@@ -5,6 +5,11 @@ public sealed class CampaignGrain(
     [PersistentState("campaign", GrainStorage.Name)] IPersistentState<CampaignState> state,
     TimeProvider timeProvider) : Grain, ICampaignGrain
 {
+    private static readonly TimeSpan SalesWriteDelay = TimeSpan.FromSeconds(5);
+
+    private bool _unsavedSales;
+    private IGrainTimer? _salesTimer;
+
     private CampaignState State => state.State;
 
     public async Task<CampaignView> DefineAsync(CampaignDefinition definition)
@@ -16,7 +21,7 @@ public sealed class CampaignGrain(
         }
         var isNew = State.Definition is null;
         State.Definition = definition;
-        await state.WriteStateAsync();
+        await WriteAsync();
         if (isNew)
         {
             await GrainFactory.GetGrain<ICampaignCatalogGrain>(0).AddAsync(this.GetPrimaryKeyString());
@@ -49,23 +54,55 @@ public sealed class CampaignGrain(
             throw new CampaignClosedException($"At most {definition.PerUserLimit} per user.");
         }
         State.Reservations[reservationId] = new StockReservation(openid, Sold: false);
-        await state.WriteStateAsync();
+        await WriteAsync();
     }
 
-    public async Task ConfirmAsync(string reservationId)
+    /// <summary>
+    /// Marks a reservation sold. Stock accounting does not depend on it (a unit is taken from reserve to release
+    /// either way), so the mark is written behind: with the campaign's next write, by a timer, or at deactivation,
+    /// instead of rewriting every reservation on each sale of the notify path. A crash can only lose the
+    /// reserved/sold split of the view, never a unit.
+    /// </summary>
+    public Task ConfirmAsync(string reservationId)
     {
         if (State.Reservations.TryGetValue(reservationId, out var reservation) && !reservation.Sold)
         {
             State.Reservations[reservationId] = reservation with { Sold = true };
-            await state.WriteStateAsync();
+            _unsavedSales = true;
+            _salesTimer ??= this.RegisterGrainTimer(SaveSalesAsync, new GrainTimerCreationOptions
+            {
+                DueTime = SalesWriteDelay,
+                Period = SalesWriteDelay,
+            });
         }
+        return Task.CompletedTask;
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await SaveSalesAsync(cancellationToken);
+        await base.OnDeactivateAsync(reason, cancellationToken);
+    }
+
+    private async Task SaveSalesAsync(CancellationToken cancellationToken)
+    {
+        if (_unsavedSales)
+        {
+            await WriteAsync();
+        }
+    }
+
+    private async Task WriteAsync()
+    {
+        await state.WriteStateAsync();
+        _unsavedSales = false;
     }
 
     public async Task ReleaseAsync(string reservationId)
     {
         if (State.Reservations.Remove(reservationId))
         {
-            await state.WriteStateAsync();
+            await WriteAsync();
         }
     }
 

@@ -25,8 +25,6 @@ public sealed partial class OrderGrain(
     private const string WakeReminder = "wake";
     private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
 
-    private DateTimeOffset? _wakeRegisteredFor;
-
     private OrderState State => state.State;
 
     private string GroupId => this.GetPrimaryKeyString();
@@ -229,65 +227,78 @@ public sealed partial class OrderGrain(
         {
             return;
         }
+        var wakeAt = State.WakeAt;
         var changed = ExpireHolds(Now) | CloseAtDeadline(Now);
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
         for (var pass = 0; pass < 3 && State.Outbox.Any(e => e.NotBefore <= Now); pass++)
         {
             changed |= await RunDueEffectsAsync();
         }
-        if (changed)
+        await ScheduleWakeAsync();
+        // Effects between grains are idempotent: when only they completed, the write can wait for the next change
+        // (after a crash they simply run again). Anything else that changed is written now.
+        if (changed || State.WakeAt != wakeAt)
         {
             await state.WriteStateAsync();
         }
-        await ScheduleWakeAsync();
     }
 
     /// <summary>The reminder only wakes the grain: the work runs in its own turn, after the tick was delivered,
     /// and then sets the reminder for the next thing due.</summary>
-    public Task ReceiveReminder(string reminderName, TickStatus status)
-    {
-        _wakeRegisteredFor = null;
-        return reminderName == WakeReminder ? this.AsReference<IOrderEffects>().DrainAsync() : Task.CompletedTask;
-    }
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == WakeReminder ? this.AsReference<IOrderEffects>().DrainAsync() : Task.CompletedTask;
 
-    /// <summary>Persists, then makes sure the effects run and the reminder is set.</summary>
+    /// <summary>Sets the reminder for what is due next, persists (the reminder's time with the rest), then has the
+    /// due effects run in the grain's next turn.</summary>
     private async Task SaveAsync()
     {
+        await ScheduleWakeAsync();
         await state.WriteStateAsync();
         if (State.Outbox.Any(e => e.NotBefore <= Now))
         {
             await this.AsReference<IOrderEffects>().DrainAsync();
         }
-        await ScheduleWakeAsync();
     }
 
+    /// <summary>
+    /// Keeps one <c>wake</c> reminder no later than the next hold expiry, deadline or deferred effect, and changes
+    /// its registration (a Redis write) only when that moves earlier, or later once it has fired. Effects due now run
+    /// through the one-way drain; for them any registered reminder (it ticks every minute after its due time) is the
+    /// safety net, and one is registered a minute out only when none is.
+    /// </summary>
     private async Task ScheduleWakeAsync()
     {
-        var next = NextDue();
-        if (next is null)
+        var now = Now;
+        var target = NextDue(now) ?? (State.Outbox.Count > 0 ? now + ReminderPeriod : null);
+        if (target is null)
         {
-            if (_wakeRegisteredFor is not null || State.Status is GroupStatus.Complete or GroupStatus.Failed or GroupStatus.Abandoned)
+            if (State.WakeAt is not null)
             {
                 if (await this.GetReminder(WakeReminder) is { } reminder)
                 {
                     await this.UnregisterReminder(reminder);
                 }
-                _wakeRegisteredFor = null;
+                State.WakeAt = null;
             }
             return;
         }
-        if (_wakeRegisteredFor is { } registered && registered <= next.Value && registered > Now)
+        var registered = State.WakeAt;
+        var register = registered is null
+            || target < registered
+            || (registered <= now && target > now + ReminderPeriod);
+        if (!register)
         {
             return;
         }
-        var due = next.Value - Now;
+        var due = target.Value - now;
         await this.RegisterOrUpdateReminder(WakeReminder, due > TimeSpan.Zero ? due : TimeSpan.Zero, ReminderPeriod);
-        _wakeRegisteredFor = next;
+        State.WakeAt = target;
     }
 
-    private DateTimeOffset? NextDue()
+    /// <summary>The next time something must happen by itself: a hold expiry, the deadline, a deferred effect.</summary>
+    private DateTimeOffset? NextDue(DateTimeOffset now)
     {
-        IEnumerable<DateTimeOffset> times = State.Outbox.Select(e => e.NotBefore);
+        IEnumerable<DateTimeOffset> times = State.Outbox.Where(e => e.NotBefore > now).Select(e => e.NotBefore);
         times = times.Concat(State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt is not null).Select(s => s.HoldExpiresAt!.Value));
         if (State.Status == GroupStatus.Open && State.Deadline is { } deadline)
         {
@@ -352,6 +363,8 @@ public sealed partial class OrderGrain(
         return true;
     }
 
+    /// <summary>Runs the due effects in order (per subject); true when one changed more than the outbox itself —
+    /// the calls to WeChat Pay record what they learned — so the state must be written.</summary>
     private async Task<bool> RunDueEffectsAsync()
     {
         var changed = false;
@@ -374,7 +387,7 @@ public sealed partial class OrderGrain(
             {
                 error = ex.GetType().Name + ": " + ex.Message;
             }
-            changed = true;
+            changed |= effect.Kind is EffectKind.Reconcile or EffectKind.CloseOrder or EffectKind.Refund or EffectKind.CheckRefund;
             if (error is null)
             {
                 State.Outbox.Remove(effect);
@@ -410,8 +423,11 @@ public sealed partial class OrderGrain(
         var attempt = State.Attempts[effect.Subject];
         switch (effect.Kind)
         {
-            case EffectKind.RecordPayer:
-                var payer = await GrainFactory.GetGrain<IReferralGrain>(attempt.PayerOpenid).RecordPaymentAsync(attempt.OutTradeNo, campaignId);
+            case EffectKind.RecordPayer or EffectKind.RecordLeaderPayer:
+                var referral = GrainFactory.GetGrain<IReferralGrain>(attempt.PayerOpenid);
+                var payer = effect.Kind == EffectKind.RecordLeaderPayer
+                    ? await referral.RecordLeaderPaymentAsync(attempt.OutTradeNo, campaignId, GroupId)
+                    : await referral.RecordPaymentAsync(attempt.OutTradeNo, campaignId);
                 attempt.InviterOpenid = payer.InviterOpenid;
                 if (payer.InviterOpenid is { } inviter && Terms.InviterRewardFen > 0)
                 {
@@ -620,7 +636,6 @@ public sealed partial class OrderGrain(
         slot.LiveAttempt = null;
         slot.HoldExpiresAt = null;
         attempt.Applied = true;
-        Enqueue(EffectKind.RecordPayer, attempt.OutTradeNo, now);
         if (slot.Index > 0)
         {
             stats.Add(State.CampaignId!, Counter.Paid);
@@ -631,7 +646,20 @@ public sealed partial class OrderGrain(
             State.Status = GroupStatus.Open;
             State.Deadline = now + TimeSpan.FromMinutes(Terms.WindowMinutes);
             stats.Add(State.CampaignId!, Counter.GroupsOpened);
-            Enqueue(EffectKind.RecordSeed, State.LeaderOpenid!, now);
+            if (attempt.PayerOpenid == State.LeaderOpenid)
+            {
+                // The leader paid their own share: one call to their referral grain records both.
+                Enqueue(EffectKind.RecordLeaderPayer, attempt.OutTradeNo, now);
+            }
+            else
+            {
+                Enqueue(EffectKind.RecordPayer, attempt.OutTradeNo, now);
+                Enqueue(EffectKind.RecordSeed, State.LeaderOpenid!, now);
+            }
+        }
+        else
+        {
+            Enqueue(EffectKind.RecordPayer, attempt.OutTradeNo, now);
         }
         if (State.Slots.All(s => s.Status == SlotStatus.Paid))
         {

@@ -30,6 +30,10 @@ public sealed class OrderState
 
     /// <summary>Effects that leave the grain, in order; each removed only once confirmed.</summary>
     [Id(10)] public List<PendingEffect> Outbox { get; set; } = [];
+
+    /// <summary>The first due time of the <c>wake</c> reminder as last registered (it then ticks every minute);
+    /// null when none is registered.</summary>
+    [Id(11)] public DateTimeOffset? WakeAt { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.SlotRecord")]
@@ -144,6 +148,9 @@ public enum EffectKind
     RecordSeed,
     ScheduleGrant,
     ReverseReward,
+
+    /// <summary>The leader's own payment that opened the group: payer record and seed user in one call.</summary>
+    RecordLeaderPayer,
 }
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>

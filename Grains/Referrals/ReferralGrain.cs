@@ -67,26 +67,59 @@ public sealed class ReferralGrain(
 
     public async Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId)
     {
-        if (!State.HasPaid)
+        if (MarkPaid(paymentId, campaignId) is { } count)
         {
-            State.HasPaid = true;
-            State.FirstPaymentId = paymentId;
             await state.WriteStateAsync();
-            if (State.InviterOpenid is not null)
-            {
-                stats.Add(campaignId, Counter.NewUsers);
-            }
+            count();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
     }
 
     public async Task RecordGroupOpenedAsync(string groupId, string campaignId)
     {
-        var newInCampaign = State.SeededScopes.Add(campaignId);
-        var newOverall = State.SeededScopes.Add(StatsScope.Total);
-        if (newInCampaign || newOverall)
+        if (MarkSeed(campaignId) is { } count)
         {
             await state.WriteStateAsync();
+            count();
+        }
+    }
+
+    public async Task<PayerRecord> RecordLeaderPaymentAsync(string paymentId, string campaignId, string groupId)
+    {
+        var paid = MarkPaid(paymentId, campaignId);
+        var seeded = MarkSeed(campaignId);
+        if (paid is not null || seeded is not null)
+        {
+            await state.WriteStateAsync();
+            paid?.Invoke();
+            seeded?.Invoke();
+        }
+        return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
+    }
+
+    /// <summary>Marks the first payment; returns what to count once that is written, or null when nothing changed.</summary>
+    private Action? MarkPaid(string paymentId, string campaignId)
+    {
+        if (State.HasPaid)
+        {
+            return null;
+        }
+        State.HasPaid = true;
+        State.FirstPaymentId = paymentId;
+        return State.InviterOpenid is null ? () => { } : () => stats.Add(campaignId, Counter.NewUsers);
+    }
+
+    /// <summary>Marks the user a seed of the campaign and overall; returns what to count once written, or null.</summary>
+    private Action? MarkSeed(string campaignId)
+    {
+        var newInCampaign = State.SeededScopes.Add(campaignId);
+        var newOverall = State.SeededScopes.Add(StatsScope.Total);
+        if (!newInCampaign && !newOverall)
+        {
+            return null;
+        }
+        return () =>
+        {
             if (newInCampaign)
             {
                 stats.AddToScope(campaignId, Counter.SeedUsers);
@@ -95,7 +128,7 @@ public sealed class ReferralGrain(
             {
                 stats.AddToScope(StatsScope.Total, Counter.SeedUsers);
             }
-        }
+        };
     }
 
     public async Task AddPendingRewardAsync(RewardEntry reward)

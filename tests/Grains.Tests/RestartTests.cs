@@ -21,7 +21,7 @@ public sealed class RestartTests(ClusterFixture fixture)
         await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId), g => g.Status == GroupStatus.Open);
         await group.JoinAsync(friend, null);
         var before = await fixture.GroupAsync(groupId, friend);
-        var statsBefore = await ClusterFixture.EventuallyAsync(() => fixture.StatsAsync(campaignId), s => s.PaymentsPaid == 1 && s.GroupsOpened == 1 && s.Joined == 1);
+        var statsBefore = await ClusterFixture.EventuallyAsync(() => fixture.StatsAsync(campaignId), s => s.PaymentsPaid == 1 && s.GroupsOpened == 1 && s.Joined == 1 && s.SeedUsers == 1);
         var campaignBefore = await fixture.Client.GetGrain<ICampaignGrain>(campaignId).GetAsync();
         var code = (await fixture.Client.GetGrain<IReferralGrain>(leader).GetProfileAsync()).ReferralCode;
 
