@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
 using GroupPay.Grains.Stats;
+using Orleans.Placement;
 
 namespace GroupPay.Grains.Referrals;
 
-[GrainType("referral")]
+/// <summary>Placed on the silo of its first caller (usually the user's group), so the order grain's referral
+/// messages stay local instead of crossing to another silo.</summary>
+[GrainType("referral"), PreferLocalPlacement]
 public sealed class ReferralGrain(
     [PersistentState("referral", GrainStorage.Name)] IPersistentState<ReferralState> state,
     TimeProvider timeProvider,
