@@ -3,6 +3,7 @@ using GroupPay.Gateway.Api;
 using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Gateway.Notifications;
+using GroupPay.Grains.Stats;
 using GroupPay.WeChatPay;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
@@ -89,9 +90,9 @@ public static class GatewayHost
             client.UseConnectionRetryFilter(RetryConnectingAsync);
         });
         // After the Orleans client, so it stops first and its last flush still reaches the cluster.
-        services.AddSingleton<FunnelCounter>();
-        services.AddSingleton<FunnelFlusher>();
-        services.AddHostedService(sp => sp.GetRequiredService<FunnelFlusher>());
+        // The link opens it sees, counted like the silos count theirs (GroupPay.Grains.Stats).
+        services.AddGroupPayStats();
+        services.AddOptions<StatsOptions>().Configure<IOptions<GatewayOptions>>((stats, gateway) => stats.FlushInterval = gateway.Value.StatsFlushInterval);
         // Session cookies must open on every gateway instance: the key ring lives in the same Redis.
         var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
         services.AddDataProtection()

@@ -13,11 +13,9 @@ public static class GrainServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton<StatsBuffer>();
+        services.AddGroupPayStats();
         services.AddOptions<StatsOptions>().BindConfiguration("Stats");
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
-        services.AddSingleton<StatsFlusher>();
-        services.AddHostedService(sp => sp.GetRequiredService<StatsFlusher>());
         return services;
     }
 }

@@ -4,6 +4,7 @@ using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Referrals;
+using GroupPay.Grains.Stats;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
@@ -54,7 +55,7 @@ public static partial class GroupEndpoints
 
     internal static async Task<Results<Ok<GroupJson>, ProblemHttpResult>> GetAsync(
         string groupId, [FromQuery(Name = "ref")] string? referralCode, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains,
-        FunnelCounter funnel, IOptions<GatewayOptions> options)
+        StatsBuffer stats, IOptions<GatewayOptions> options)
     {
         if (!EdgeRules.IsGroupId(groupId))
         {
@@ -67,7 +68,7 @@ public static partial class GroupEndpoints
         var view = await grains.GetGrain<IOrderGrain>(groupId).GetAsync(viewer);
         if (sharedBy is not null)
         {
-            funnel.LinkOpened(view.CampaignId);
+            stats.Add(view.CampaignId, Counter.LinkOpened);
         }
         return TypedResults.Ok(GroupJson.From(view, PublicLinks.ShareUrl(request, options.Value, groupId, await shareCode)));
     }

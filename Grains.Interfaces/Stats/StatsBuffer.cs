@@ -1,12 +1,15 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GroupPay.Grains.Stats;
 
 /// <summary>
-/// Per-silo pre-aggregation of growth counters: grains add in memory (no grain call on the notify path) and
-/// <see cref="StatsFlusher"/> sends the sums to the <see cref="IStatsGrain"/> every few seconds.
+/// Per-process pre-aggregation of growth counters (in each silo, and in each gateway for the link opens it sees):
+/// callers add in memory (no grain call on the notify path) and <see cref="StatsFlusher"/> sends the sums to the
+/// <see cref="IStatsGrain"/> every few seconds.
 /// </summary>
 public sealed class StatsBuffer
 {
@@ -40,7 +43,7 @@ public sealed class StatsBuffer
 
 public sealed class StatsOptions
 {
-    /// <summary>How often each silo sends its counts to the stats grain.</summary>
+    /// <summary>How often each process sends its counts to the stats grain.</summary>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
@@ -122,4 +125,19 @@ public sealed partial class StatsFlusher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not send {Count} counter increments to the stats grain; keeping them for the next flush")]
     private static partial void LogFlushFailed(ILogger logger, Exception exception, int count);
+}
+
+public static class StatsServiceCollectionExtensions
+{
+    /// <summary>The process's <see cref="StatsBuffer"/> and its <see cref="StatsFlusher"/> (needs an
+    /// <see cref="IGrainFactory"/>: a silo or an Orleans client). Configure <see cref="StatsOptions"/> for the interval.</summary>
+    public static IServiceCollection AddGroupPayStats(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.TryAddSingleton<StatsBuffer>();
+        services.AddOptions<StatsOptions>();
+        services.TryAddSingleton<StatsFlusher>();
+        services.AddHostedService(sp => sp.GetRequiredService<StatsFlusher>());
+        return services;
+    }
 }
