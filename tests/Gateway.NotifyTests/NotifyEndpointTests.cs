@@ -133,7 +133,10 @@ public sealed class NotifyEndpointTests(NotifyFixture fixture) : IClassFixture<N
 
         var group = await NotifyFixture.EventuallyAsync(() => GroupAsync(groupId), g => g.Status == GroupStatus.Open);
         Assert.Equal(GroupStatus.Open, group.Status);
-        var attempts = await fixture.Sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/notifications?outTradeNo={attempt.OutTradeNo}");
+        // The sandbox records a delivery once it has read the answer, just after the grain applied it.
+        var attempts = await NotifyFixture.EventuallyAsync(
+            () => fixture.Sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/notifications?outTradeNo={attempt.OutTradeNo}"),
+            n => n.EnumerateArray().Any(a => a.GetProperty("acked").GetBoolean()));
         Assert.Contains(attempts.EnumerateArray(), a => a.GetProperty("acked").GetBoolean());
     }
 

@@ -3,10 +3,7 @@ using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
 using GroupPay.Testing;
 using GroupPay.WeChatPay.Protocol;
-using GroupPay.WeChatPay.Sandbox;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Configuration;
@@ -20,14 +17,14 @@ namespace GroupPay.Gateway.NotifyTests;
 /// </summary>
 public sealed class NotifyFixture : IAsyncLifetime
 {
-    public const string AppId = "wx2421b1c4370ec43b";
-    public const string MchId = "10000100";
-    public const string ApiKey = "192006250b4c09247ec02edce69f6a2d";
+    public const string AppId = SandboxServer.AppId;
+    public const string MchId = SandboxServer.MchId;
+    public const string ApiKey = SandboxServer.ApiKey;
 
     private readonly ClusterIdentity _cluster = ClusterIdentity.Unique("gateway-notify");
     private readonly int _gatewayPort = FreePort.Get();
     private RedisServer _redis = null!;
-    private WebApplication _sandbox = null!;
+    private SandboxServer _sandbox = null!;
     private WebApplication _gateway = null!;
     private ClusterClientHost _client = null!;
 
@@ -44,19 +41,8 @@ public sealed class NotifyFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _sandbox = SandboxApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["WeChatPay:AppId"] = AppId,
-                ["WeChatPay:MchId"] = MchId,
-                ["WeChatPay:ApiKey"] = ApiKey,
-                ["WeChat:AppSecret"] = "gateway-notify-tests-secret-000000",
-                ["Sandbox:TimeScale"] = "0.001",
-                ["Sandbox:RefundSettleDelay"] = "00:00:00.200",
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        await _sandbox.StartAsync();
-        Sandbox.BaseAddress = new Uri(_sandbox.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _sandbox = await SandboxServer.StartAsync("gateway-notify-tests-secret-000000");
+        Sandbox.BaseAddress = _sandbox.Url;
 
         var merchant = new Dictionary<string, string?>
         {
@@ -189,7 +175,6 @@ public sealed class NotifyFixture : IAsyncLifetime
         {
             await silo.DisposeAsync();
         }
-        await _sandbox.StopAsync();
         await _sandbox.DisposeAsync();
         Gateway.Dispose();
         Sandbox.Dispose();

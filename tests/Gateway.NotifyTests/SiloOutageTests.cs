@@ -35,7 +35,9 @@ public sealed class SiloOutageTests(NotifyFixture fixture) : IClassFixture<Notif
 
         var complete = await NotifyFixture.EventuallyAsync(() => group.GetAsync(null), g => g.Status == GroupStatus.Complete, seconds: 60);
         Assert.Equal((GroupStatus.Complete, 2), (complete.Status, complete.PaidCount));
-        var deliveries = await fixture.Sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/notifications?outTradeNo={started.OutTradeNo}");
+        var deliveries = await NotifyFixture.EventuallyAsync(
+            () => fixture.Sandbox.GetFromJsonAsync<JsonElement>($"/sandbox/notifications?outTradeNo={started.OutTradeNo}"),
+            n => n.EnumerateArray().Any(d => d.GetProperty("acked").GetBoolean()));
         Assert.Contains(deliveries.EnumerateArray(), d => d.GetProperty("acked").GetBoolean());
     }
 }

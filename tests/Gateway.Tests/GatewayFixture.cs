@@ -3,12 +3,8 @@ using System.Net.Http.Json;
 using System.Reflection;
 using System.Text.Json;
 using GroupPay.Testing;
-using GroupPay.WeChatPay.Sandbox;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace GroupPay.Gateway.Tests;
 
@@ -32,7 +28,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     private readonly ClusterIdentity _cluster = ClusterIdentity.Unique("gateway-api");
     private readonly List<WebApplication> _gateways = [];
     private RedisServer _redis = null!;
-    private WebApplication _sandbox = null!;
+    private SandboxServer _sandbox = null!;
 
     public List<SiloProcess> Silos { get; } = [];
 
@@ -48,19 +44,8 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _sandbox = SandboxApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["WeChatPay:AppId"] = AppId,
-                ["WeChatPay:MchId"] = MchId,
-                ["WeChatPay:ApiKey"] = ApiKey,
-                ["WeChat:AppSecret"] = AppSecret,
-                ["Sandbox:TimeScale"] = "0.001",
-                ["Sandbox:RefundSettleDelay"] = "00:00:00.200",
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        await _sandbox.StartAsync();
-        SandboxUrl = new Uri(_sandbox.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        _sandbox = await SandboxServer.StartAsync(AppSecret);
+        SandboxUrl = _sandbox.Url;
         Sandbox.BaseAddress = SandboxUrl;
 
         // The main gateway's port is chosen first: the silos need its notify URL when they start.
@@ -222,7 +207,6 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             await silo.DisposeAsync();
         }
-        await _sandbox.StopAsync();
         await _sandbox.DisposeAsync();
         Sandbox.Dispose();
         Anonymous.Dispose();

@@ -6,10 +6,6 @@ using GroupPay.Silo;
 using GroupPay.Testing;
 using GroupPay.WeChatPay;
 using GroupPay.WeChatPay.Notifications;
-using GroupPay.WeChatPay.Sandbox;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -25,13 +21,13 @@ namespace GroupPay.Grains.Tests;
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
-    public const string AppId = "wx2421b1c4370ec43b";
-    public const string MchId = "10000100";
-    public const string ApiKey = "192006250b4c09247ec02edce69f6a2d";
+    public const string AppId = SandboxServer.AppId;
+    public const string MchId = SandboxServer.MchId;
+    public const string ApiKey = SandboxServer.ApiKey;
 
     private readonly string _serviceId = "grouppay-test-" + Guid.NewGuid().ToString("N")[..8];
     private RedisServer _redis = null!;
-    private WebApplication _sandbox = null!;
+    private SandboxServer _sandbox = null!;
     private NotifyForwarder _forwarder = null!;
     private ServiceProvider _merchant = null!;
 
@@ -46,19 +42,11 @@ public sealed class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
-        _sandbox = SandboxApp.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
-            {
-                ["WeChatPay:AppId"] = AppId,
-                ["WeChatPay:MchId"] = MchId,
-                ["WeChatPay:ApiKey"] = ApiKey,
-                ["WeChat:AppSecret"] = "grain-tests-app-secret-0000000000",
-                ["Sandbox:TimeScale"] = "0.0005",
-                ["Sandbox:RefundSettleDelay"] = "00:00:00.200",
-                ["Logging:LogLevel:Default"] = "Warning",
-            }));
-        await _sandbox.StartAsync();
-        Sandbox.BaseAddress = new Uri(Address(_sandbox.Services));
+        _sandbox = await SandboxServer.StartAsync("grain-tests-app-secret-0000000000", new Dictionary<string, string?>
+        {
+            ["Sandbox:TimeScale"] = "0.0005",
+        });
+        Sandbox.BaseAddress = _sandbox.Url;
 
         WeChatPayNotifyParser? parser = null;
         _forwarder = await NotifyForwarder.StartAsync(() => Client, () => parser!);
@@ -199,16 +187,12 @@ public sealed class ClusterFixture : IAsyncLifetime
         }
     }
 
-    private static string Address(IServiceProvider services) =>
-        services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-
     public async Task DisposeAsync()
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();
         await _forwarder.DisposeAsync();
         await _merchant.DisposeAsync();
-        await _sandbox.StopAsync();
         await _sandbox.DisposeAsync();
         Sandbox.Dispose();
         await _redis.DisposeAsync();
