@@ -93,11 +93,13 @@ public static class GatewayHost
         // The link opens it sees, counted like the silos count theirs (GroupPay.Grains.Stats).
         services.AddGroupPayStats();
         services.AddOptions<StatsOptions>().Configure<IOptions<GatewayOptions>>((stats, gateway) => stats.FlushInterval = gateway.Value.StatsFlushInterval);
-        // Session cookies must open on every gateway instance: the key ring lives in the same Redis.
+        // Session cookies must open on every gateway instance: the key ring lives in the same Redis, under the
+        // service's own prefix (as Orleans keys its data), so two services sharing a Redis keep separate rings.
         var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
+        var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
         services.AddDataProtection()
             .SetApplicationName("GroupPay.Gateway")
-            .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), "grouppay:gateway:dataprotection-keys");
+            .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys");
 
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
