@@ -51,7 +51,8 @@ public sealed record CampaignDefinition
         : null;
 }
 
-/// <summary>A campaign as the outside sees it.</summary>
+/// <summary>A campaign as the outside sees it. <see cref="Reserved"/>: units held by slots of groups still pending or
+/// open (paid or not); <see cref="Sold"/>: units of paid slots in completed groups.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.CampaignView")]
 public sealed record CampaignView(
     [property: Id(0)] string CampaignId,

@@ -22,7 +22,7 @@ public interface ICampaignGrain : IGrainWithStringKey
     [Alias("ReserveAsync")]
     Task ReserveAsync(string reservationId, string openid);
 
-    /// <summary>Marks a reservation sold (its payment succeeded); idempotent.</summary>
+    /// <summary>Marks a reservation sold (its slot was paid and its group completed); idempotent.</summary>
     [Alias("ConfirmAsync")]
     Task ConfirmAsync(string reservationId);
 

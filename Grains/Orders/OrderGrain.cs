@@ -626,7 +626,6 @@ public sealed partial class OrderGrain(
             return PaymentDisposition.Refunding;
         }
 
-        Enqueue(EffectKind.ConfirmStock, slot.ReservationId!, now);
         if (slot.LiveAttempt is { } other && other != attempt.OutTradeNo)
         {
             Supersede(State.Attempts[other]);
@@ -715,8 +714,10 @@ public sealed partial class OrderGrain(
         State.Status = GroupStatus.Complete;
         State.SettledAt = now;
         stats.Add(State.CampaignId!, Counter.GroupsCompleted);
+        // A unit is sold when its group completes (拼团成功 ships); until then a paid slot's unit stays reserved.
         foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Paid))
         {
+            Enqueue(EffectKind.ConfirmStock, slot.ReservationId!, now);
             Enqueue(EffectKind.ScheduleGrant, slot.PaidAttempt!, now);
         }
     }
