@@ -21,6 +21,8 @@ public static partial class SiloHost
         ["Logging:LogLevel:Garnet"] = "Warning",
         // "Received an external ILoggerFactory object…" on every start.
         ["Logging:LogLevel:Garnet.ArgParser"] = "Error",
+        // Four lines per WeChat Pay call (start, end, headers); failures are logged by the client and the grains.
+        ["Logging:LogLevel:System.Net.Http.HttpClient"] = "Warning",
     };
 
     /// <summary>Builds the host from <paramref name="args"/>, environment variables and appsettings.</summary>
