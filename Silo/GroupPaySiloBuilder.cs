@@ -32,11 +32,20 @@ public static class GroupPaySiloBuilder
         ArgumentException.ThrowIfNullOrEmpty(redisConnectionString);
         silo.AddRedisGrainStorage(GrainStorage.Name, options => options.Configure<Serializer>((o, serializer) =>
         {
-            o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString);
+            o.ConfigurationOptions = StorageConnection(redisConnectionString);
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
         return silo;
+    }
+
+    /// <summary>The grain-state connection: its replies complete on the .NET thread pool, where the grain turns that
+    /// await them run anyway, instead of on the client's own socket threads (one thread hop less per state write).</summary>
+    private static ConfigurationOptions StorageConnection(string redisConnectionString)
+    {
+        var options = ConfigurationOptions.Parse(redisConnectionString);
+        options.SocketManager = SocketManager.ThreadPool;
+        return options;
     }
 
     /// <summary>Cluster membership in Redis: silos and clients with the same ClusterId/ServiceId find each other.</summary>

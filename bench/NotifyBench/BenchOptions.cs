@@ -9,7 +9,7 @@ internal sealed record BenchOptions
     public int Concurrency { get; init; } = 64;
 
     /// <summary>Requests sent before the measured phase of each path (not counted).</summary>
-    public int Warmup { get; init; } = 10_000;
+    public int Warmup { get; init; } = 20_000;
 
     /// <summary>Requests in the measured phase of each path. Path 3 needs as many live attempts (plus the warm-up's),
     /// each set up beforehand, since every notify is for a distinct attempt.</summary>
@@ -25,7 +25,7 @@ internal sealed record BenchOptions
     public int SetupConcurrency { get; init; } = 64;
 
     /// <summary>Path 3: silo processes.</summary>
-    public int Silos { get; init; } = 2;
+    public int Silos { get; init; } = 1;
 
     /// <summary><c>auto</c> (redis-server when on the PATH, else Garnet), <c>redis-server</c> or <c>garnet</c>.</summary>
     public string Store { get; init; } = "auto";
@@ -69,8 +69,8 @@ internal sealed record BenchOptions
     public const string Usage = """
         GroupPay notify-path benchmark: every process local (127.0.0.1), bounded counts and durations, stops by itself.
 
-          run [--concurrency 64] [--warmup 10000] [--requests 30000] [--max-seconds 30] [--paths 1,2,3]
-              [--store auto|redis-server|garnet] [--silos 2] [--groups-per-campaign 200] [--setup-concurrency 64]
+          run [--concurrency 64] [--warmup 20000] [--requests 30000] [--max-seconds 30] [--paths 1,2,3]
+              [--store auto|redis-server|garnet] [--silos 1] [--groups-per-campaign 200] [--setup-concurrency 64]
               [--profile] [--out DIR]
 
         Paths: 1 = parse + verify only (the ceiling); 2 = parse + verify + one Redis HSET (the plain alternative);

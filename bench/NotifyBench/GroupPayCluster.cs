@@ -1,6 +1,7 @@
 using System.Globalization;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
 using Orleans.Configuration;
 using StackExchange.Redis;
 
@@ -88,6 +89,10 @@ internal sealed class GroupPayCluster : IAsyncDisposable
                 // Every attempt gets its notify within the run: no orderquery reconciliation sweeps mid-measurement.
                 ["Orders__ReconcileAfter"] = "01:00:00",
             };
+            foreach (var (key, value) in Passed("BENCH_SILO_"))
+            {
+                environment[key] = value;
+            }
             silos.Add(ChildProcess.Start($"silo {n}", "dotnet", [layout.SiloDll], Path.Combine(logDir, $"silo{n}.log"), environment,
                 workingDirectory: Path.GetDirectoryName(layout.SiloDll)));
         }
@@ -102,6 +107,10 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             ["Gateway__PublicBaseUrl"] = gatewayUrl,
             ["Gateway__AdminKey"] = "bench-admin-key-0000000000",
         };
+        foreach (var (key, value) in Passed("BENCH_GATEWAY_"))
+        {
+            gatewayEnvironment[key] = value;
+        }
 
         IHost? client = null;
         ChildProcess? gateway = null;
@@ -150,9 +159,16 @@ internal sealed class GroupPayCluster : IAsyncDisposable
         }
     }
 
+    /// <summary>Variables named <paramref name="prefix"/>X in this process's environment, as X (runtime or host settings
+    /// for one kind of process, e.g. <c>BENCH_SILO_DOTNET_GCgen0size</c>).</summary>
+    private static IEnumerable<(string Key, string Value)> Passed(string prefix) =>
+        Environment.GetEnvironmentVariables().Keys.Cast<string>()
+            .Where(k => k.StartsWith(prefix, StringComparison.Ordinal) && k.Length > prefix.Length)
+            .Select(k => (k[prefix.Length..], Environment.GetEnvironmentVariable(k)!));
+
     /// <summary>
-    /// <paramref name="count"/> groups, each with its leader's payment attempt live (CreateAsync, then PayAsync:
-    /// unifiedorder at the sandbox), spread over campaigns of <paramref name="perCampaign"/> groups.
+    /// <paramref name="count"/> groups, each with its leader's payment attempt live (CreateAsync, the gateway's calls
+    /// to the leader's referral grain, then PayAsync: unifiedorder at the sandbox), spread over campaigns of <paramref name="perCampaign"/> groups.
     /// </summary>
     public async Task<Attempt[]> CreateAttemptsAsync(string tag, int count, int perCampaign, int concurrency, CancellationToken cancellationToken)
     {
@@ -181,6 +197,11 @@ internal sealed class GroupPayCluster : IAsyncDisposable
                 var openid = $"o-bench-{tag}-{i}";
                 var order = Client.GetGrain<IOrderGrain>(groupId);
                 await order.CreateAsync(new CreateGroup(campaignId, openid, null));
+                // What the gateway's POST /api/groups does next: the group goes on the leader's list (their referral
+                // grain, written), then their share code is read.
+                var leader = Client.GetGrain<IReferralGrain>(openid);
+                await leader.RecordGroupAsync(groupId);
+                await leader.GetProfileAsync();
                 var started = await order.PayAsync(new StartPayment(openid, null, "127.0.0.1", null));
                 attempts[i] = new Attempt(groupId, campaignId, started.OutTradeNo, started.AmountFen, openid);
                 var n = Interlocked.Increment(ref done);
@@ -192,12 +213,20 @@ internal sealed class GroupPayCluster : IAsyncDisposable
         return attempts;
     }
 
-    /// <summary>Units sold over the given campaigns: each applied payment's ConfirmStock effect (run after the
-    /// notify was answered) adds one, so this tells when the work behind the answers has caught up.</summary>
-    public async Task<int> SoldAsync(IEnumerable<string> campaignIds)
+    /// <summary>Of <paramref name="payers"/>, those whose referral grain has not yet recorded their payment (the
+    /// RecordLeaderPayer effect, run after the notify was answered): when none are left, the work behind the answers
+    /// has caught up.</summary>
+    public async Task<List<string>> PaymentsNotRecordedAsync(IReadOnlyList<string> payers, CancellationToken cancellationToken)
     {
-        var views = await Task.WhenAll(campaignIds.Select(id => Client.GetGrain<ICampaignGrain>(id).GetAsync()));
-        return views.Sum(v => v?.Sold ?? 0);
+        var missing = new System.Collections.Concurrent.ConcurrentBag<string>();
+        await Parallel.ForEachAsync(payers, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (openid, _) =>
+        {
+            if (!(await Client.GetGrain<IReferralGrain>(openid).GetProfileAsync()).HasPaid)
+            {
+                missing.Add(openid);
+            }
+        });
+        return [.. missing];
     }
 
     /// <summary>How many of the groups are open with exactly one paid slot (what one applied notify does).</summary>
