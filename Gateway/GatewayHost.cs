@@ -13,6 +13,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using StackExchange.Redis;
@@ -25,6 +26,9 @@ namespace GroupPay.Gateway;
 /// </summary>
 public static class GatewayHost
 {
+    /// <summary>The OpenTelemetry <c>service.name</c> of the gateway's traces and metrics, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
+    public const string ServiceName = "grouppay-gateway";
+
     public static async Task<int> RunAsync(string[] args)
     {
         WebApplication app;
@@ -88,6 +92,11 @@ public static class GatewayHost
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
+            if (IsTelemetryExported(builder.Configuration))
+            {
+                // Grain calls carry the request's trace context to the silos (which propagate it on to WeChat Pay).
+                client.AddActivityPropagation();
+            }
         });
         // After the Orleans client, so it stops first and its last flush still reaches the cluster.
         // The link opens it sees, counted like the silos count theirs (GroupPay.Grains.Stats).
@@ -105,10 +114,10 @@ public static class GatewayHost
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
             .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
 
-        // Traces and metrics only when a collector is named: with no one to send them to they only cost.
-        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        if (IsTelemetryExported(builder.Configuration))
         {
             services.AddOpenTelemetry()
+                .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
                 .WithTracing(tracing => tracing
                     .AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
@@ -119,6 +128,10 @@ public static class GatewayHost
                 .UseOtlpExporter();
         }
     }
+
+    /// <summary>Traces and metrics only when a collector is named: with no one to send them to they only cost.</summary>
+    private static bool IsTelemetryExported(ConfigurationManager configuration) =>
+        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>WeChat OAuth sign-in and the gateway's own session cookie; the admin key scheme.</summary>
     private static void AddSignIn(IServiceCollection services)

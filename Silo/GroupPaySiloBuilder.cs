@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using OpenTelemetry;
+using OpenTelemetry.Resources;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
@@ -17,6 +18,9 @@ namespace GroupPay.Silo;
 /// </summary>
 public static class GroupPaySiloBuilder
 {
+    /// <summary>The OpenTelemetry <c>service.name</c> of a silo's traces and metrics, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
+    public const string ServiceName = "grouppay-silo";
+
     /// <summary>The project's own meter (payments, groups, notifies).</summary>
     public const string MeterName = "GroupPay";
 
@@ -87,6 +91,7 @@ public static class GroupPaySiloBuilder
             return services;
         }
         services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
             .WithTracing(tracing => tracing
                 .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
             .WithMetrics(metrics => metrics.AddMeter("Microsoft.Orleans", MeterName))

@@ -28,7 +28,9 @@ internal static class MerchantApiEndpoints
 
     private static async Task<ContentHttpResult> HandleAsync(
         HttpRequest request, MerchantApi api, MerchantApiProcessor processor, CancellationToken cancellationToken) =>
-        TypedResults.Content(await processor.ProcessAsync(request.Body, api, cancellationToken).ConfigureAwait(false), XmlContentType);
+        TypedResults.Content(
+            await processor.ProcessAsync(request.Body, api, request.Headers.TraceParent, cancellationToken).ConfigureAwait(false),
+            XmlContentType);
 
     private static ContentHttpResult RequirePost() => TypedResults.Content(MerchantApiProcessor.RequirePost(), XmlContentType);
 }

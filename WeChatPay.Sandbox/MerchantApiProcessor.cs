@@ -19,7 +19,7 @@ internal sealed class MerchantApiProcessor(
 
     private readonly SandboxMerchantOptions _merchant = merchant.Value;
 
-    public async Task<string> ProcessAsync(Stream body, MerchantApi api, CancellationToken cancellationToken)
+    public async Task<string> ProcessAsync(Stream body, MerchantApi api, string? traceParent, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -52,7 +52,7 @@ internal sealed class MerchantApiProcessor(
         {
             return RenderReturnFail(MerchantMessages.SignError);
         }
-        var request = new MerchantRequest(message, signType);
+        var request = new MerchantRequest(message, signType) { TraceParent = string.IsNullOrEmpty(traceParent) ? null : traceParent };
         return Handle(request, api).Render(message, _merchant.ApiKey, signType);
     }
 

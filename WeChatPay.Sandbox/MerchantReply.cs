@@ -61,4 +61,7 @@ internal sealed class MerchantReply
 internal sealed record MerchantRequest(WeChatPayMessage Message, WeChatPaySignType SignType)
 {
     public string? this[string name] => Message[name];
+
+    /// <summary>The call's W3C <c>traceparent</c> header, if it carried one.</summary>
+    public string? TraceParent { get; init; }
 }

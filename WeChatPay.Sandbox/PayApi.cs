@@ -37,6 +37,7 @@ internal sealed class PayApi(SandboxStore store, TimeProvider clock, IOptions<Sa
             TimeExpire: timeExpire,
             BusinessFields: [.. request.Message.Where(f => !NotBusinessFields.Contains(f.Key)).OrderBy(f => f.Key, StringComparer.Ordinal)]);
         var candidate = new SandboxOrder(request["out_trade_no"]!, terms, request.SignType, NewPrepay(now), now);
+        candidate.TraceParent = request.TraceParent;
         var order = store.AddOrGet(candidate, out var added);
         if (added)
         {
@@ -45,6 +46,7 @@ internal sealed class PayApi(SandboxStore store, TimeProvider clock, IOptions<Sa
         Prepay prepay;
         lock (order.Gate)
         {
+            order.TraceParent = request.TraceParent ?? order.TraceParent;
             if (order.State == OrderState.Success)
             {
                 return MerchantReply.Fail("ORDERPAID", "该订单已支付");

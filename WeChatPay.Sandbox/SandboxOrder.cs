@@ -69,6 +69,9 @@ internal sealed class SandboxOrder
 
     public Prepay Prepay { get; set; }
 
+    /// <summary>The W3C trace context the latest unifiedorder call carried (its <c>traceparent</c> header), if any.</summary>
+    public string? TraceParent { get; set; }
+
     public OrderState State { get; set; }
 
     public DateTimeOffset? ClosedAt { get; set; }

@@ -21,7 +21,8 @@ internal sealed record OrderView(
     long RefundedFee,
     IReadOnlyList<RefundView> Refunds,
     int NotifyJobsInFlight,
-    IReadOnlyList<NotifyAttempt> NotifyAttempts)
+    IReadOnlyList<NotifyAttempt> NotifyAttempts,
+    string? TraceParent)
 {
     public static OrderView Of(SandboxOrder order)
     {
@@ -47,7 +48,8 @@ internal sealed record OrderView(
                 order.RefundedFee,
                 [.. order.Refunds.Select(r => new RefundView(r.OutRefundNo, r.RefundId, r.RefundFee, r.StatusName, r.RequestedAt, r.SuccessAt, r.NotifyUrl))],
                 order.NotifyJobsInFlight,
-                [.. order.Attempts]);
+                [.. order.Attempts],
+                order.TraceParent);
         }
     }
 }

@@ -32,6 +32,9 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     public List<SiloProcess> Silos { get; } = [];
 
+    /// <summary>Where the silos (and gateways started with its settings) export traces.</summary>
+    public OtlpCollector Collector { get; private set; } = null!;
+
     public Uri GatewayUrl { get; private set; } = null!;
 
     public Uri SandboxUrl { get; private set; } = null!;
@@ -44,6 +47,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
+        Collector = await OtlpCollector.StartAsync();
         _sandbox = await SandboxServer.StartAsync(AppSecret);
         SandboxUrl = _sandbox.Url;
         Sandbox.BaseAddress = SandboxUrl;
@@ -54,7 +58,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             RedisConnectionString = _redis.ConnectionString,
             Cluster = _cluster,
-            Environment = new Dictionary<string, string?>
+            Environment = new Dictionary<string, string?>(Collector.ExporterSettings)
             {
                 ["WeChatPay__BaseUrl"] = SandboxUrl.ToString(),
                 ["WeChatPay__NotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/notify").ToString(),
@@ -210,6 +214,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         await _sandbox.DisposeAsync();
         Sandbox.Dispose();
         Anonymous.Dispose();
+        await Collector.DisposeAsync();
         await _redis.DisposeAsync();
     }
 }

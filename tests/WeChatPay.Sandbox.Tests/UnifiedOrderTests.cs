@@ -19,6 +19,26 @@ public sealed partial class UnifiedOrderTests
         Assert.Equal(32, response["nonce_str"]!.Length);
     }
 
+    [Fact]
+    public async Task RecordsTheTraceContextTheCallCarried()
+    {
+        await using var sandbox = await SandboxServer.StartAsync();
+        var outTradeNo = SandboxServer.NewOutTradeNo();
+        const string TraceParent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+        var request = SandboxServer.SignRequest(SandboxServer.UnifiedOrderFields(outTradeNo));
+        using var content = new ByteArrayContent(WeChatPayXml.SerializeToUtf8(request));
+        using var call = new HttpRequestMessage(HttpMethod.Post, "/pay/unifiedorder") { Content = content };
+        call.Headers.Add("traceparent", TraceParent);
+
+        using var response = await sandbox.Http.SendAsync(call);
+        SandboxServer.AssertSuccess(WeChatPayXml.Parse(await response.Content.ReadAsByteArrayAsync()));
+        var plain = SandboxServer.NewOutTradeNo();
+        SandboxServer.AssertSuccess(await sandbox.UnifiedOrderAsync(plain));
+
+        Assert.Equal(TraceParent, (await sandbox.OrderAsync(outTradeNo)).GetProperty("traceParent").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, (await sandbox.OrderAsync(plain)).GetProperty("traceParent").ValueKind);
+    }
+
     [Theory]
     [InlineData("body")]
     [InlineData("out_trade_no")]
