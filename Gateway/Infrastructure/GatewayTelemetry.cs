@@ -1,4 +1,5 @@
 using System.Diagnostics.Metrics;
+using System.Text;
 
 namespace GroupPay.Gateway.Infrastructure;
 
@@ -16,10 +17,26 @@ public sealed class GatewayTelemetry : IDisposable
         _notifies = _meter.CreateCounter<long>("grouppay.wechatpay.notifies", description: "WeChat Pay notifies by kind and outcome");
     }
 
-    /// <summary>Counts one notify: <paramref name="kind"/> is <c>payment</c> or <c>refund</c>; the outcome is
-    /// <c>applied</c>, <c>duplicate</c>, <c>refunding</c>, <c>ignored</c>, or why it was refused.</summary>
+    /// <summary>Counts one notify: <paramref name="kind"/> is <c>payment</c> or <c>refund</c>; the outcome, in
+    /// kebab case (<c>Applied</c> counts as <c>applied</c>, <c>BadSignature</c> as <c>bad-signature</c>), is
+    /// <c>applied</c>, <c>duplicate</c>, <c>refunding</c>, <c>ignored</c>, a refund state, <c>error</c>, or why it was
+    /// refused (a protocol reason or the grain's error code).</summary>
     public void NotifyHandled(string kind, string outcome) =>
-        _notifies.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", outcome));
+        _notifies.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", KebabCase(outcome)));
+
+    private static string KebabCase(string name)
+    {
+        var text = new StringBuilder(name.Length + 4);
+        for (var i = 0; i < name.Length; i++)
+        {
+            if (char.IsUpper(name[i]) && i > 0 && name[i - 1] != '-')
+            {
+                text.Append('-');
+            }
+            text.Append(char.ToLowerInvariant(name[i]));
+        }
+        return text.ToString();
+    }
 
     public void Dispose() => _meter.Dispose();
 }

@@ -2,9 +2,13 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using System.Diagnostics.Metrics;
+using GroupPay.Gateway.Infrastructure;
 using GroupPay.Grains.Orders;
 using GroupPay.WeChatPay.Notifications;
 using GroupPay.WeChatPay.Protocol;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace GroupPay.Gateway.NotifyTests;
 
@@ -35,6 +39,28 @@ public sealed class NotifyEndpointTests(NotifyFixture fixture) : IClassFixture<N
         Assert.Equal((HttpStatusCode.OK, Success), reply);
         var group = await GroupAsync(groupId);
         Assert.Equal((GroupStatus.Open, 1), (group.Status, group.PaidCount));
+    }
+
+    [Fact]
+    public async Task EveryNotifyIsCountedByKindAndOutcome()
+    {
+        using var counted = new MetricCollector<long>(
+            fixture.GatewayServices.GetRequiredService<IMeterFactory>(), GatewayTelemetry.MeterName, "grouppay.wechatpay.notifies");
+        var (_, leader, attempt) = await fixture.PendingGroupAsync();
+        var notify = NotifyFixture.PaymentNotify(attempt.OutTradeNo, attempt.AmountFen, leader);
+
+        await fixture.PostNotifyAsync(Signed(notify));
+        await fixture.PostNotifyAsync(Signed(notify));
+        await fixture.PostNotifyAsync(Xml(notify.SignWith("00000000000000000000000000000000", WeChatPaySignType.Md5)));
+        await fixture.PostNotifyAsync("<!DOCTYPE xml [<!ENTITY x \"y\">]><xml>&x;</xml>"u8.ToArray());
+        await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify(attempt.OutTradeNo + "9", attempt.AmountFen, leader)));
+        await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify("not-one-of-ours", attempt.AmountFen, leader)));
+
+        Assert.Equal(
+            [("payment", "applied"), ("payment", "duplicate"), ("payment", "bad-signature"), ("payment", "dtd-prohibited"),
+                ("payment", "notify-rejected"), ("payment", "unknown-order")],
+            counted.GetMeasurementSnapshot().Select(m => (m.Tags["kind"] as string, m.Tags["outcome"] as string)));
+        Assert.All(counted.GetMeasurementSnapshot(), m => Assert.Equal(1, m.Value));
     }
 
     [Fact]

@@ -36,6 +36,9 @@ public sealed class NotifyFixture : IAsyncLifetime
 
     public IClusterClient Client => _client.Client;
 
+    /// <summary>The gateway's services (its meter factory, for the notify counters).</summary>
+    public IServiceProvider GatewayServices => _gateway.Services;
+
     public string GatewayUrl => $"http://127.0.0.1:{_gatewayPort}";
 
     public async Task InitializeAsync()
