@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
 
@@ -7,6 +8,9 @@ namespace GroupPay.Gateway.Infrastructure;
 public sealed class GatewayTelemetry : IDisposable
 {
     public const string MeterName = "GroupPay";
+
+    /// <summary>Outcomes are a small fixed set: each is converted once.</summary>
+    private static readonly ConcurrentDictionary<string, string> OutcomeNames = new(StringComparer.Ordinal);
 
     private readonly Meter _meter;
     private readonly Counter<long> _notifies;
@@ -22,7 +26,8 @@ public sealed class GatewayTelemetry : IDisposable
     /// <c>applied</c>, <c>duplicate</c>, <c>refunding</c>, <c>ignored</c>, a refund state, <c>error</c>, or why it was
     /// refused (a protocol reason or the grain's error code).</summary>
     public void NotifyHandled(string kind, string outcome) =>
-        _notifies.Add(1, new KeyValuePair<string, object?>("kind", kind), new KeyValuePair<string, object?>("outcome", KebabCase(outcome)));
+        _notifies.Add(1, new KeyValuePair<string, object?>("kind", kind),
+            new KeyValuePair<string, object?>("outcome", OutcomeNames.GetOrAdd(outcome, KebabCase)));
 
     private static string KebabCase(string name)
     {
