@@ -108,7 +108,8 @@ public static class GatewayHost
         var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
         services.AddDataProtection()
             .SetApplicationName("GroupPay.Gateway")
-            .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys");
+            .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys")
+            .ProtectKeysAtRest(builder.Configuration);
 
         services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])

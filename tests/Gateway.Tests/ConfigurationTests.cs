@@ -27,6 +27,7 @@ public sealed class ConfigurationTests
     [InlineData("Gateway:PublicBaseUrl", "shop.example", "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
     [InlineData("Gateway:RateLimit:PerUser", "0", "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
     [InlineData("Gateway:RateLimit:Window", "00:00:00", "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
+    [InlineData("Gateway:DataProtection:CertificatePath", "/no/such/keyring.pfx", "Gateway:DataProtection:CertificatePath '/no/such/keyring.pfx' does not exist (env Gateway__DataProtection__CertificatePath).")]
     public async Task ABadSettingStopsTheGatewayNamingTheKey(string key, string? value, string message)
     {
         var settings = Valid();
