@@ -6,7 +6,8 @@ namespace GroupPay.Gateway.Tests;
 /// <summary>Bad settings stop the gateway at start, each named by its key (no cluster needed to find out).</summary>
 public sealed class ConfigurationTests
 {
-    private static Dictionary<string, string?> Valid() => new()
+    /// <summary>Settings a gateway starts with, pointing at nothing (Redis and the hosts on port 1).</summary>
+    internal static Dictionary<string, string?> Valid() => new()
     {
         ["ConnectionStrings:Redis"] = "127.0.0.1:1",
         ["WeChatPay:AppId"] = GatewayFixture.AppId,

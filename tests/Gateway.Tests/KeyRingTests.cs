@@ -62,21 +62,15 @@ public sealed class KeyRingTests : IAsyncLifetime, IDisposable
         Assert.Contains(refusal.Failures, f => f.StartsWith($"Gateway:DataProtection:CertificatePath '{certificate}' cannot be loaded", StringComparison.Ordinal));
     }
 
-    private Dictionary<string, string?> Settings(string? certificatePath, string? password) => new()
+    private Dictionary<string, string?> Settings(string? certificatePath, string? password)
     {
-        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
-        ["Orleans:ServiceId"] = _serviceId,
-        ["Gateway:DataProtection:CertificatePath"] = certificatePath,
-        ["Gateway:DataProtection:CertificatePassword"] = password,
-        ["WeChatPay:AppId"] = GatewayFixture.AppId,
-        ["WeChatPay:MchId"] = GatewayFixture.MchId,
-        ["WeChatPay:ApiKey"] = GatewayFixture.ApiKey,
-        ["WeChatPay:BaseUrl"] = "http://127.0.0.1:1",
-        ["WeChatPay:NotifyUrl"] = "http://127.0.0.1:1/wechatpay/notify",
-        ["WeChatPay:RefundNotifyUrl"] = "http://127.0.0.1:1/wechatpay/refund-notify",
-        ["WeChat:AppSecret"] = GatewayFixture.AppSecret,
-        ["Logging:LogLevel:Default"] = "None",
-    };
+        var settings = ConfigurationTests.Valid();
+        settings["ConnectionStrings:Redis"] = _redis.ConnectionString;
+        settings["Orleans:ServiceId"] = _serviceId;
+        settings["Gateway:DataProtection:CertificatePath"] = certificatePath;
+        settings["Gateway:DataProtection:CertificatePassword"] = password;
+        return settings;
+    }
 
     private static WebApplication Gateway(Dictionary<string, string?> settings) =>
         GatewayHost.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
