@@ -22,11 +22,20 @@ public sealed class NotifyFixture : IAsyncLifetime
     public const string ApiKey = SandboxServer.ApiKey;
 
     private readonly ClusterIdentity _cluster = ClusterIdentity.Unique("gateway-notify");
+    private readonly IReadOnlyDictionary<string, string?> _siloSettings;
     private readonly int _gatewayPort = FreePort.Get();
     private RedisServer _redis = null!;
     private SandboxServer _sandbox = null!;
     private WebApplication _gateway = null!;
     private ClusterClientHost _client = null!;
+
+    public NotifyFixture()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    /// <param name="siloSettings">More environment for the silos (e.g. <c>Orders__RefundCheckAfter</c>).</param>
+    public NotifyFixture(IReadOnlyDictionary<string, string?> siloSettings) => _siloSettings = siloSettings;
 
     public List<SiloProcess> Silos { get; } = [];
 
@@ -56,6 +65,10 @@ public sealed class NotifyFixture : IAsyncLifetime
             ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
             ["Orleans__Membership__NumMissedProbesLimit"] = "2",
         };
+        foreach (var (key, value) in _siloSettings)
+        {
+            merchant[key] = value;
+        }
         var silos = Enumerable.Range(0, 2).Select(_ => SiloProcess.StartAsync(new SiloProcessOptions
         {
             RedisConnectionString = _redis.ConnectionString,
@@ -167,6 +180,15 @@ public sealed class NotifyFixture : IAsyncLifetime
             }
             await Task.Delay(100);
         }
+    }
+
+    /// <summary>Kills <paramref name="silo"/> and starts another silo with its settings in its place.</summary>
+    public async Task RestartAsync(SiloProcess silo)
+    {
+        await silo.KillAsync();
+        Silos.Remove(silo);
+        await silo.DisposeAsync();
+        Silos.Add(await SiloProcess.StartAsync(silo.Options with { SiloPort = FreePort.Get(), GatewayPort = FreePort.Get() }));
     }
 
     public async Task DisposeAsync()
