@@ -35,7 +35,7 @@ public sealed class NotifyFixture : IAsyncLifetime
     }
 
     /// <param name="siloSettings">More environment for the silos (e.g. <c>Orders__RefundCheckAfter</c>).</param>
-    public NotifyFixture(IReadOnlyDictionary<string, string?> siloSettings) => _siloSettings = siloSettings;
+    internal NotifyFixture(IReadOnlyDictionary<string, string?> siloSettings) => _siloSettings = siloSettings;
 
     public List<SiloProcess> Silos { get; } = [];
 
