@@ -1,3 +1,4 @@
+using System.Net;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -39,6 +40,11 @@ public static partial class SiloHost
         // Registered before the silo so that it starts first and stops last.
         builder.Services.AddSingleton(settings.Store);
         builder.Services.AddHostedService<RedisStoreHostedService>();
+        if (settings.HealthPort is { } healthPort)
+        {
+            builder.Services.AddHostedService(services => new SiloHealthEndpoint(
+                new IPEndPoint(settings.AdvertisedIp, healthPort), services.GetRequiredService<ISiloStatusOracle>()));
+        }
 
         builder.Services.AddGroupPayTelemetry(builder.Configuration);
 

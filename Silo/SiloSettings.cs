@@ -23,7 +23,8 @@ internal sealed record SiloSettings(
     int GatewayPort,
     IPAddress AdvertisedIp,
     TimeSpan MinimumReminderPeriod,
-    TimeSpan ShutdownTimeout)
+    TimeSpan ShutdownTimeout,
+    int? HealthPort)
 {
     public const string DefaultRedis = "localhost:6379";
 
@@ -43,6 +44,11 @@ internal sealed record SiloSettings(
         {
             failures.Add($"Orleans:GatewayPort must differ from Orleans:SiloPort (both {siloPort}).");
         }
+        int? healthPort = string.IsNullOrEmpty(configuration["Orleans:HealthPort"]) ? null : Port(configuration, "Orleans:HealthPort", 0, failures);
+        if (healthPort is { } health && (health == siloPort || health == gatewayPort))
+        {
+            failures.Add($"Orleans:HealthPort must differ from Orleans:SiloPort and Orleans:GatewayPort ({health}).");
+        }
         var advertisedIp = IPAddress.Loopback;
         if (configuration["Orleans:AdvertisedIp"] is { Length: > 0 } ip && !IPAddress.TryParse(ip, out advertisedIp!))
         {
@@ -57,7 +63,8 @@ internal sealed record SiloSettings(
         {
             throw new OptionsValidationException("GroupPay.Silo", typeof(SiloSettings), failures);
         }
-        return new SiloSettings(store!, clusterId, serviceId, siloPort, gatewayPort, advertisedIp, reminderPeriod, shutdownTimeout);
+        return new SiloSettings(store!, clusterId, serviceId, siloPort, gatewayPort, advertisedIp, reminderPeriod, shutdownTimeout,
+            healthPort is 0 ? null : healthPort);
     }
 
     private static RedisStoreSettings? ReadStore(IConfiguration configuration, IHostEnvironment environment, List<string> failures)

@@ -10,6 +10,7 @@ public sealed class SiloConfigurationTests
     [InlineData("Orleans__SiloPort", "70000", "Orleans:SiloPort")]
     [InlineData("Orleans__MinimumReminderPeriod", "soon", "Orleans:MinimumReminderPeriod")]
     [InlineData("Redis__Embedded", "maybe", "Redis:Embedded")]
+    [InlineData("Orleans__HealthPort", "0", "Orleans:HealthPort")]
     public async Task RefusesToStartWithInvalidSettingAndNamesTheKey(string variable, string? value, string key)
     {
         await using var silo = SiloProcess.Launch(new SiloProcessOptions

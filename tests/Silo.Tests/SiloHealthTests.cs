@@ -1,0 +1,27 @@
+using System.Net;
+using GroupPay.Testing;
+
+namespace GroupPay.Silo.Tests;
+
+/// <summary>The silo's HTTP probes (<c>Orleans:HealthPort</c>), as an orchestrator calls them.</summary>
+public sealed class SiloHealthTests(RedisServer redis) : IClassFixture<RedisServer>
+{
+    [Fact]
+    public async Task AnActiveSiloAnswersLiveAndReady()
+    {
+        var healthPort = FreePort.Get();
+        await using var silo = await SiloProcess.StartAsync(new SiloProcessOptions
+        {
+            RedisConnectionString = redis.ConnectionString,
+            Cluster = ClusterIdentity.Unique("health"),
+            Environment = new Dictionary<string, string?> { ["Orleans__HealthPort"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}"), Timeout = TimeSpan.FromSeconds(5) };
+
+        using var live = await http.GetAsync("/health/live");
+        using var ready = await http.GetAsync("/health/ready");
+
+        Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        Assert.Equal((HttpStatusCode.OK, "Healthy"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
+    }
+}
