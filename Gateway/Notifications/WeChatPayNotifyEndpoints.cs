@@ -25,87 +25,78 @@ public static partial class WeChatPayNotifyEndpoints
         return group;
     }
 
-    internal static async Task<IResult> HandlePaymentAsync(
-        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers)
-    {
-        var logger = loggers.CreateLogger(typeof(WeChatPayNotifyEndpoints));
-        PaymentNotification notify;
-        try
-        {
-            notify = parser.ParsePaymentNotify(await ReadBodyAsync(request));
-        }
-        catch (WeChatPayProtocolException ex)
-        {
-            return Refuse(telemetry, logger, "payment", ex.Reason.ToString(), null, ex.Message);
-        }
-        if (!notify.IsSuccess)
-        {
+    internal static Task<IResult> HandlePaymentAsync(
+        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers) =>
+        HandleAsync(request, "payment", body => parser.ParsePaymentNotify(body), telemetry, loggers,
             // An authentic notify of a failed payment: nothing to apply.
-            telemetry.NotifyHandled("payment", "ignored");
-            return Success();
-        }
-        if (TradeNumbers.GroupIdOf(notify.OutTradeNo) is not { } groupId)
-        {
-            return Refuse(telemetry, logger, "payment", "UnknownOrder", notify.OutTradeNo, "not one of our out_trade_no");
-        }
-        try
-        {
-            var applied = await grains.GetGrain<IOrderGrain>(groupId).ApplyPaymentAsync(
-                new PaymentNotice(notify.OutTradeNo, notify.TransactionId!, notify.TotalFee, notify.OpenId, notify.TimeEnd));
-            telemetry.NotifyHandled("payment", applied.Disposition.ToString());
-            return Success();
-        }
-        catch (GroupPayException ex)
-        {
-            return Refuse(telemetry, logger, "payment", ex.Code, notify.OutTradeNo, ex.Message);
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException || !request.HttpContext.RequestAborted.IsCancellationRequested)
-        {
-            LogApplyFailed(logger, ex, "payment", notify.OutTradeNo);
-            telemetry.NotifyHandled("payment", "error");
-            return Fail("temporarily unavailable");
-        }
-    }
+            ignored: notify => !notify.IsSuccess,
+            outTradeNo: notify => notify.OutTradeNo,
+            apply: async (groupId, notify) =>
+            {
+                var applied = await grains.GetGrain<IOrderGrain>(groupId).ApplyPaymentAsync(
+                    new PaymentNotice(notify.OutTradeNo, notify.TransactionId!, notify.TotalFee, notify.OpenId, notify.TimeEnd));
+                return applied.Disposition.ToString();
+            });
 
-    internal static async Task<IResult> HandleRefundAsync(
-        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers)
+    internal static Task<IResult> HandleRefundAsync(
+        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers) =>
+        HandleAsync(request, "refund", body => parser.ParseRefundNotify(body), telemetry, loggers,
+            ignored: _ => false,
+            outTradeNo: notify => notify.OutTradeNo,
+            apply: async (groupId, notify) =>
+            {
+                var state = notify.Status switch
+                {
+                    RefundStatus.Success => RefundState.Succeeded,
+                    RefundStatus.RefundClose => RefundState.Closed,
+                    RefundStatus.Change => RefundState.Abnormal,
+                    _ => RefundState.Processing,
+                };
+                await grains.GetGrain<IOrderGrain>(groupId).ApplyRefundAsync(
+                    new RefundNotice(notify.OutTradeNo, notify.OutRefundNo, notify.RefundId, notify.RefundFee, state));
+                return state.ToString();
+            });
+
+    /// <summary>The one path of every notify: read and verify (<paramref name="parse"/>), answer SUCCESS at once when
+    /// <paramref name="ignored"/>, else route by <paramref name="outTradeNo"/> and <paramref name="apply"/> it to the
+    /// group's grain, which returns the outcome to count under <paramref name="kind"/>.</summary>
+    private static async Task<IResult> HandleAsync<TNotify>(
+        HttpRequest request, string kind, Func<byte[], TNotify> parse, GatewayTelemetry telemetry, ILoggerFactory loggers,
+        Func<TNotify, bool> ignored, Func<TNotify, string> outTradeNo, Func<string, TNotify, Task<string>> apply)
     {
         var logger = loggers.CreateLogger(typeof(WeChatPayNotifyEndpoints));
-        RefundNotification notify;
+        TNotify notify;
         try
         {
-            notify = parser.ParseRefundNotify(await ReadBodyAsync(request));
+            notify = parse(await ReadBodyAsync(request));
         }
         catch (WeChatPayProtocolException ex)
         {
-            return Refuse(telemetry, logger, "refund", ex.Reason.ToString(), null, ex.Message);
+            return Refuse(telemetry, logger, kind, ex.Reason.ToString(), null, ex.Message);
         }
-        if (TradeNumbers.GroupIdOf(notify.OutTradeNo) is not { } groupId)
+        if (ignored(notify))
         {
-            return Refuse(telemetry, logger, "refund", "UnknownOrder", notify.OutTradeNo, "not one of our out_trade_no");
+            telemetry.NotifyHandled(kind, "ignored");
+            return Success();
         }
-        var state = notify.Status switch
+        var tradeNo = outTradeNo(notify);
+        if (TradeNumbers.GroupIdOf(tradeNo) is not { } groupId)
         {
-            RefundStatus.Success => RefundState.Succeeded,
-            RefundStatus.RefundClose => RefundState.Closed,
-            RefundStatus.Change => RefundState.Abnormal,
-            _ => RefundState.Processing,
-        };
+            return Refuse(telemetry, logger, kind, "UnknownOrder", tradeNo, "not one of our out_trade_no");
+        }
         try
         {
-            await grains.GetGrain<IOrderGrain>(groupId).ApplyRefundAsync(
-                new RefundNotice(notify.OutTradeNo, notify.OutRefundNo, notify.RefundId, notify.RefundFee, state));
-            telemetry.NotifyHandled("refund", state.ToString());
+            telemetry.NotifyHandled(kind, await apply(groupId, notify));
             return Success();
         }
         catch (GroupPayException ex)
         {
-            return Refuse(telemetry, logger, "refund", ex.Code, notify.OutTradeNo, ex.Message);
+            return Refuse(telemetry, logger, kind, ex.Code, tradeNo, ex.Message);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !request.HttpContext.RequestAborted.IsCancellationRequested)
         {
-            LogApplyFailed(logger, ex, "refund", notify.OutTradeNo);
-            telemetry.NotifyHandled("refund", "error");
+            LogApplyFailed(logger, ex, kind, tradeNo);
+            telemetry.NotifyHandled(kind, "error");
             return Fail("temporarily unavailable");
         }
     }
