@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Web;
+using GroupPay.Testing;
 
 namespace GroupPay.EndToEnd.Tests;
 
@@ -88,18 +89,8 @@ public sealed class Browser : IDisposable
     /// <summary>The user confirms <paramref name="payment"/> in the sandbox cashier (WeixinJSBridge's stand-in).</summary>
     public async Task ConfirmAtCashierAsync(JsonElement payment)
     {
-        var jsapi = payment.GetProperty("jsapi");
         using var cashier = new HttpClient { BaseAddress = _sandbox };
-        using var paid = await cashier.PostAsJsonAsync("/sandbox/cashier/pay", new
-        {
-            appId = jsapi.GetProperty("appId").GetString(),
-            timeStamp = jsapi.GetProperty("timeStamp").GetString(),
-            nonceStr = jsapi.GetProperty("nonceStr").GetString(),
-            package = jsapi.GetProperty("package").GetString(),
-            signType = jsapi.GetProperty("signType").GetString(),
-            paySign = jsapi.GetProperty("paySign").GetString(),
-            openid = Openid,
-        });
+        using var paid = await SandboxServer.PayAtCashierAsync(cashier, payment.GetProperty("jsapi"), Openid ?? throw new InvalidOperationException("Sign in first."));
         Assert.True(paid.IsSuccessStatusCode, $"cashier: {await paid.Content.ReadAsStringAsync()}");
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using GroupPay.Testing;
 
 namespace GroupPay.EndToEnd.Tests;
 
@@ -33,19 +34,8 @@ public sealed class GroupBuyingTests(SystemFixture system)
         return campaignId;
     }
 
-    private static async Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done, int seconds = 60)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > until)
-            {
-                return value;
-            }
-            await Task.Delay(200);
-        }
-    }
+    private static Task<JsonElement> EventuallyAsync(Func<Task<JsonElement>> read, Func<JsonElement, bool> done, int seconds = 60) =>
+        Eventually.ValueAsync(read, done, TimeSpan.FromSeconds(seconds));
 
     private static async Task<(string GroupId, string ReferralCode)> StartGroupAsync(Browser leader, string campaignId)
     {

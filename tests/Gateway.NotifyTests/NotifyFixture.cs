@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
 using GroupPay.Testing;
@@ -150,37 +149,11 @@ public sealed class NotifyFixture : IAsyncLifetime
     }
 
     public Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid) =>
-        Sandbox.PostAsJsonAsync("/sandbox/cashier/pay", new
-        {
-            started.Jsapi.AppId,
-            started.Jsapi.TimeStamp,
-            started.Jsapi.NonceStr,
-            started.Jsapi.Package,
-            started.Jsapi.SignType,
-            started.Jsapi.PaySign,
-            openid,
-        });
+        SandboxServer.PayAtCashierAsync(Sandbox, started.Jsapi, openid);
 
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 30)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            try
-            {
-                var value = await read();
-                if (done(value) || DateTime.UtcNow > until)
-                {
-                    return value;
-                }
-            }
-            catch (Exception) when (DateTime.UtcNow <= until)
-            {
-                // The cluster may be settling after a silo died: read again.
-            }
-            await Task.Delay(100);
-        }
-    }
+    /// <summary>Waits, bounded; reads that fail (the cluster settling after a silo died) are read again.</summary>
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 30) =>
+        Eventually.ValueAsync(read, done, TimeSpan.FromSeconds(seconds), retryFailures: true);
 
     /// <summary>Kills <paramref name="silo"/> and starts another silo with its settings in its place.</summary>
     public async Task RestartAsync(SiloProcess silo)

@@ -171,34 +171,13 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The payer confirms in the sandbox cashier (WeixinJSBridge's stand-in); the notify then reaches the gateway.</summary>
     public async Task PayAtCashierAsync(JsonElement payment, string openid)
     {
-        var jsapi = payment.GetProperty("jsapi");
-        using var response = await Sandbox.PostAsJsonAsync("/sandbox/cashier/pay", new
-        {
-            appId = jsapi.GetProperty("appId").GetString(),
-            timeStamp = jsapi.GetProperty("timeStamp").GetString(),
-            nonceStr = jsapi.GetProperty("nonceStr").GetString(),
-            package = jsapi.GetProperty("package").GetString(),
-            signType = jsapi.GetProperty("signType").GetString(),
-            paySign = jsapi.GetProperty("paySign").GetString(),
-            openid,
-        });
+        using var response = await SandboxServer.PayAtCashierAsync(Sandbox, payment.GetProperty("jsapi"), openid);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
     }
 
     /// <summary>Waits, bounded, for something that happens asynchronously (a notify, a stats flush).</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 30)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > until)
-            {
-                return value;
-            }
-            await Task.Delay(50);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 30) =>
+        Eventually.ValueAsync(read, done, TimeSpan.FromSeconds(seconds));
 
     public async Task DisposeAsync()
     {

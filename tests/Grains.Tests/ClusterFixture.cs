@@ -143,17 +143,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static string NewUser() => "o-test-" + Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>The payer confirms the payment in the sandbox cashier (WeixinJSBridge's stand-in).</summary>
-    public async Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid) =>
-        await Sandbox.PostAsJsonAsync("/sandbox/cashier/pay", new
-        {
-            started.Jsapi.AppId,
-            started.Jsapi.TimeStamp,
-            started.Jsapi.NonceStr,
-            started.Jsapi.Package,
-            started.Jsapi.SignType,
-            started.Jsapi.PaySign,
-            openid,
-        });
+    public Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid) =>
+        SandboxServer.PayAtCashierAsync(Sandbox, started.Jsapi, openid);
 
     /// <summary>Starts a payment and pays it at the cashier; the notify then flows to the grain.</summary>
     public async Task<PaymentStarted> PayAsync(string groupId, string payer, int? slot = null, string? referralCode = null)
@@ -173,19 +164,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public Task<GrowthStats> StatsAsync(string scope) => Client.GetGrain<IStatsGrain>(0).GetAsync(scope);
 
     /// <summary>Waits, bounded, for something that happens asynchronously (a notify, a reminder, a flush).</summary>
-    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 20)
-    {
-        var until = DateTime.UtcNow.AddSeconds(seconds);
-        while (true)
-        {
-            var value = await read();
-            if (done(value) || DateTime.UtcNow > until)
-            {
-                return value;
-            }
-            await Task.Delay(50);
-        }
-    }
+    public static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 20) =>
+        Eventually.ValueAsync(read, done, TimeSpan.FromSeconds(seconds));
 
     public async Task DisposeAsync()
     {

@@ -1,3 +1,6 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using GroupPay.Grains.Orders;
 using GroupPay.WeChatPay.Sandbox;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -26,6 +29,27 @@ public sealed class SandboxServer : IAsyncDisposable
     }
 
     public Uri Url { get; }
+
+    /// <summary>The payer confirms in the sandbox cashier (WeixinJSBridge's stand-in), with the six JSAPI fields as the
+    /// gateway's JSON carries them (<c>appId</c>, <c>timeStamp</c>, …) and the payer's openid.</summary>
+    public static Task<HttpResponseMessage> PayAtCashierAsync(HttpClient sandbox, JsonElement jsapi, string openid)
+    {
+        ArgumentNullException.ThrowIfNull(sandbox);
+        return sandbox.PostAsJsonAsync("/sandbox/cashier/pay", new
+        {
+            appId = jsapi.GetProperty("appId").GetString(),
+            timeStamp = jsapi.GetProperty("timeStamp").GetString(),
+            nonceStr = jsapi.GetProperty("nonceStr").GetString(),
+            package = jsapi.GetProperty("package").GetString(),
+            signType = jsapi.GetProperty("signType").GetString(),
+            paySign = jsapi.GetProperty("paySign").GetString(),
+            openid,
+        });
+    }
+
+    /// <summary>The same with the JSAPI fields as a grain returned them.</summary>
+    public static Task<HttpResponseMessage> PayAtCashierAsync(HttpClient sandbox, JsapiParameters jsapi, string openid) =>
+        PayAtCashierAsync(sandbox, JsonSerializer.SerializeToElement(jsapi, JsonSerializerOptions.Web), openid);
 
     /// <summary>Starts it; <paramref name="settings"/> (<c>Section:Key</c>) override the defaults.</summary>
     public static async Task<SandboxServer> StartAsync(string appSecret, IReadOnlyDictionary<string, string?>? settings = null)
