@@ -50,3 +50,6 @@ public sealed class PaymentProviderException(string message) : GroupPayException
 /// The gateway answers FAIL; nothing changed.</summary>
 [GenerateSerializer, Alias("grouppay.NotifyRejectedException")]
 public sealed class NotifyRejectedException(string message) : GroupPayException("notify-rejected", message);
+
+[GenerateSerializer, Alias("grouppay.UnknownOperatorItemException")]
+public sealed class UnknownOperatorItemException(string itemId) : GroupPayException("unknown-item", $"Operator item '{itemId}' does not exist.");

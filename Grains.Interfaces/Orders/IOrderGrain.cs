@@ -43,6 +43,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <exception cref="NotifyRejectedException">unknown refund, or the amount differs: nothing changes.</exception>
     [Alias("ApplyRefundAsync")]
     Task ApplyRefundAsync(RefundNotice notice);
+
+    /// <summary>An operator's retry of a payment's refund that is stuck or was refused: a new refund under the next
+    /// out_refund_no of the payment. A payment already refunded, or not to be refunded, is left as it is.</summary>
+    /// <exception cref="NotifyRejectedException">no such payment in this group.</exception>
+    [Alias("RetryRefundAsync")]
+    Task RetryRefundAsync(string outTradeNo, string actor);
 }
 
 /// <summary>The grain's own wake-up: carries out pending effects after the turn that recorded them.</summary>

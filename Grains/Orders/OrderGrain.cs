@@ -219,6 +219,21 @@ public sealed partial class OrderGrain(
         }
     }
 
+    public async Task RetryRefundAsync(string outTradeNo, string actor)
+    {
+        EnsureExists();
+        if (!State.Attempts.TryGetValue(outTradeNo, out var attempt))
+        {
+            throw new NotifyRejectedException($"No payment attempt '{outTradeNo}' in this group.");
+        }
+        if (attempt.Refund == RefundProgress.NeedsAttention)
+        {
+            attempt.Refund = RefundProgress.Requested;
+            Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
+            await SaveAsync();
+        }
+    }
+
     // ---- Effects and time -----------------------------------------------------------------------------
 
     public async Task DrainAsync()
