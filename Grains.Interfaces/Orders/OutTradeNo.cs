@@ -2,8 +2,10 @@ namespace GroupPay.Grains.Orders;
 
 /// <summary>
 /// Our <c>out_trade_no</c>s and <c>out_refund_no</c>s carry the group id, so a notify routes to its
-/// OrderGrain without a lookup: <c>{groupId}P{attempt}</c> and <c>{groupId}P{attempt}R</c>. Group ids are
-/// lower-case [0-9a-z], so the upper-case separator is unambiguous.
+/// OrderGrain without a lookup: <c>{groupId}P{attempt}</c>, and for its n-th refund <c>{groupId}P{attempt}R{n}</c>
+/// (n from 1; a closed refund is retried under the next n, since WeChat treats a repeated number as the same, closed,
+/// refund). Refunds of the first release were <c>{groupId}P{attempt}R</c>, read as n = 0. Group ids are lower-case
+/// [0-9a-z], so the upper-case separators are unambiguous.
 /// </summary>
 public static class TradeNumbers
 {
@@ -15,7 +17,33 @@ public static class TradeNumbers
 
     public static string OutTradeNo(string groupId, int attempt) => $"{groupId}{Separator}{attempt}";
 
-    public static string OutRefundNo(string outTradeNo) => outTradeNo + "R";
+    private const char RefundSeparator = 'R';
+
+    /// <summary>The <paramref name="sequence"/>-th refund number of a payment (0: the first release's <c>…R</c>).</summary>
+    public static string OutRefundNo(string outTradeNo, int sequence) =>
+        sequence == 0 ? outTradeNo + RefundSeparator : $"{outTradeNo}{RefundSeparator}{sequence}";
+
+    /// <summary>Which of <paramref name="outTradeNo"/>'s refund numbers <paramref name="outRefundNo"/> is, or null when it
+    /// is not one GroupPay issues (a refund made in WeChat's merchant console, say).</summary>
+    public static int? RefundSequenceOf(string outTradeNo, string? outRefundNo)
+    {
+        ArgumentNullException.ThrowIfNull(outTradeNo);
+        if (outRefundNo is null || outRefundNo.Length <= outTradeNo.Length || !outRefundNo.StartsWith(outTradeNo, StringComparison.Ordinal)
+            || outRefundNo[outTradeNo.Length] != RefundSeparator)
+        {
+            return null;
+        }
+        var digits = outRefundNo.AsSpan(outTradeNo.Length + 1);
+        if (digits.IsEmpty)
+        {
+            return 0;
+        }
+        if (digits.Length > 4 || digits[0] == '0' || !int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var sequence))
+        {
+            return null;
+        }
+        return sequence;
+    }
 
     /// <summary>The group an <c>out_trade_no</c> belongs to, or null when it is not one of ours.</summary>
     public static string? GroupIdOf(string? outTradeNo)

@@ -37,15 +37,17 @@ public sealed class CampaignGrain(
         ArgumentException.ThrowIfNullOrEmpty(reservationId);
         ArgumentException.ThrowIfNullOrEmpty(openid);
         var definition = State.Definition ?? throw new UnknownCampaignException(this.GetPrimaryKeyString());
-        if (State.Reservations.ContainsKey(reservationId))
+        if (State.Reservations.TryGetValue(reservationId, out var existing) && existing.Openid == openid)
         {
             return;
         }
+        // An id can come back for someone else when the order that reserved it failed to store the hold: the unit then
+        // moves to the new holder, and counts against their limit, not the first one's.
         if (!IsActive(definition))
         {
             throw new CampaignClosedException("The campaign is not active.");
         }
-        if (State.Reservations.Count >= definition.Stock)
+        if (existing is null && State.Reservations.Count >= definition.Stock)
         {
             throw new CampaignClosedException("The campaign is sold out.");
         }
@@ -94,7 +96,7 @@ public sealed class CampaignGrain(
 
     private async Task WriteAsync()
     {
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
         _unsavedSales = false;
     }
 
@@ -127,7 +129,7 @@ public sealed class CampaignCatalogGrain(
     {
         if (state.State.CampaignIds.Add(campaignId))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
         }
     }
 

@@ -1,4 +1,6 @@
+using System.Diagnostics;
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Referrals;
 using GroupPay.Grains.Stats;
 using GroupPay.WeChatPay.Client;
@@ -35,9 +37,71 @@ public sealed partial class OrderGrain(
 
     private CampaignDefinition Terms => State.Terms ?? throw new UnknownGroupException(GroupId);
 
+    /// <summary>Set when a command failed after it may have changed the state: the activation is being dropped
+    /// and serves nothing more (the next activation reads what is stored).</summary>
+    private bool _reloading;
+
+    /// <summary>Runs a command that changes the state. A refusal (<see cref="GroupPayException"/>) changes nothing it
+    /// has not stored; any other failure (a store or reminder error, a crash in an effect) may leave unsaved changes in
+    /// memory, so the activation is dropped and the caller hears the failure.</summary>
+    private async Task<T> ChangeAsync<T>(Func<Task<T>> command)
+    {
+        if (_reloading)
+        {
+            throw new InvalidOperationException($"Group {GroupId} is reloading its state after a failure; try again.");
+        }
+        try
+        {
+            return await command();
+        }
+        catch (Exception ex) when (ex is not GroupPayException and not OutOfMemoryException)
+        {
+            _reloading = true;
+            this.DeactivateOnIdle();
+            LogReloading(logger, ex, GroupId);
+            await ReleaseUnsavedReservationsAsync();
+            throw;
+        }
+        finally
+        {
+            _unsavedReservations.Clear();
+        }
+    }
+
+    /// <summary>Stock reserved by the failed command for holds that were never stored: given back, so no unit is
+    /// leaked or charged to someone whose hold does not exist. Best effort: should the campaign be unreachable too,
+    /// the slot's next hold reuses the reservation id and takes the unit over.</summary>
+    private async Task ReleaseUnsavedReservationsAsync()
+    {
+        foreach (var reservationId in _unsavedReservations)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<ICampaignGrain>(State.CampaignId ?? _creatingCampaignId!).ReleaseAsync(reservationId);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                LogReleaseFailed(logger, ex, GroupId, reservationId);
+            }
+        }
+    }
+
+    /// <summary>Reservations made in the running command and not yet written with the hold that uses them.</summary>
+    private readonly List<string> _unsavedReservations = [];
+
+    private string? _creatingCampaignId;
+
+    private async Task ChangeAsync(Func<Task> command) => await ChangeAsync(async () =>
+    {
+        await command();
+        return true;
+    });
+
     // ---- Commands -------------------------------------------------------------------------------------
 
-    public async Task<GroupView> CreateAsync(CreateGroup command)
+    public Task<GroupView> CreateAsync(CreateGroup command) => ChangeAsync(() => CreateCoreAsync(command));
+
+    private async Task<GroupView> CreateCoreAsync(CreateGroup command)
     {
         ArgumentNullException.ThrowIfNull(command);
         RequireOpenid(command.LeaderOpenid);
@@ -76,23 +140,31 @@ public sealed partial class OrderGrain(
 
     public Task<GroupView> GetAsync(string? viewerOpenid)
     {
+        if (_reloading)
+        {
+            throw new InvalidOperationException($"Group {GroupId} is reloading its state after a failure; try again.");
+        }
         EnsureExists();
         return Task.FromResult(View(viewerOpenid));
     }
 
-    public async Task<GroupView> JoinAsync(string openid, string? referralCode)
+    public Task<GroupView> JoinAsync(string openid, string? referralCode) => ChangeAsync(() => JoinCoreAsync(openid, referralCode));
+
+    private async Task<GroupView> JoinCoreAsync(string openid, string? referralCode)
     {
         RequireOpenid(openid);
         EnsureExists();
         if (FindMemberSlot(openid) is null)
         {
-            await JoinCoreAsync(openid, referralCode);
+            await HoldFreeSlotAsync(openid, referralCode);
             await SaveAsync();
         }
         return View(openid);
     }
 
-    public async Task<PaymentStarted> PayAsync(StartPayment command)
+    public Task<PaymentStarted> PayAsync(StartPayment command) => ChangeAsync(() => PayCoreAsync(command));
+
+    private async Task<PaymentStarted> PayCoreAsync(StartPayment command)
     {
         ArgumentNullException.ThrowIfNull(command);
         RequireOpenid(command.PayerOpenid);
@@ -103,7 +175,7 @@ public sealed partial class OrderGrain(
         SlotRecord slot;
         if (command.Slot is not { } index)
         {
-            slot = FindMemberSlot(command.PayerOpenid) ?? await JoinCoreAsync(command.PayerOpenid, command.ReferralCode);
+            slot = FindMemberSlot(command.PayerOpenid) ?? await HoldFreeSlotAsync(command.PayerOpenid, command.ReferralCode);
             changed = true;
         }
         else
@@ -165,16 +237,20 @@ public sealed partial class OrderGrain(
         Enqueue(EffectKind.Reconcile, attempt.OutTradeNo, now + Options.ReconcileAfter);
         await SaveAsync();
 
-        var prepay = await weChatPay.UnifiedOrderAsync(new UnifiedOrderRequest
+        WeChatPayResult<UnifiedOrderResult> prepay;
+        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
         {
-            OutTradeNo = attempt.OutTradeNo,
-            Body = Terms.Title,
-            TotalFee = attempt.AmountFen,
-            OpenId = attempt.PayerOpenid,
-            SpbillCreateIp = command.ClientIp,
-            Attach = GroupId,
-            TimeExpire = attempt.PayableUntil,
-        });
+            prepay = await CallWeChatAsync(ct => weChatPay.UnifiedOrderAsync(new UnifiedOrderRequest
+            {
+                OutTradeNo = attempt.OutTradeNo,
+                Body = Terms.Title,
+                TotalFee = attempt.AmountFen,
+                OpenId = attempt.PayerOpenid,
+                SpbillCreateIp = command.ClientIp,
+                Attach = GroupId,
+                TimeExpire = attempt.PayableUntil,
+            }, ct), timeout.Token);
+        }
         if (prepay.Value is not { } order)
         {
             var error = prepay.Error!;
@@ -197,10 +273,22 @@ public sealed partial class OrderGrain(
         return Started(attempt);
     }
 
-    public async Task<PaymentApplied> ApplyPaymentAsync(PaymentNotice notice)
+    public Task<PaymentApplied> ApplyPaymentAsync(PaymentNotice notice) => ChangeAsync(() => ApplyPaymentCoreAsync(notice));
+
+    private async Task<PaymentApplied> ApplyPaymentCoreAsync(PaymentNotice notice)
     {
         ArgumentNullException.ThrowIfNull(notice);
         EnsureExists();
+        if (Anomaly(notice) is { } anomaly)
+        {
+            // Authentic (the gateway verified WeChat's signature) but not ours to apply: never applied, and recorded on
+            // first sight for a person. WeChat keeps hearing FAIL.
+            if (RecordAnomaly(notice, anomaly))
+            {
+                await SaveAsync();
+            }
+            throw new NotifyRejectedException(anomaly);
+        }
         var disposition = ApplyPayment(notice);
         if (disposition != PaymentDisposition.Duplicate)
         {
@@ -209,7 +297,9 @@ public sealed partial class OrderGrain(
         return new PaymentApplied(disposition, State.Status);
     }
 
-    public async Task ApplyRefundAsync(RefundNotice notice)
+    public Task ApplyRefundAsync(RefundNotice notice) => ChangeAsync(() => ApplyRefundCoreAsync(notice));
+
+    private async Task ApplyRefundCoreAsync(RefundNotice notice)
     {
         ArgumentNullException.ThrowIfNull(notice);
         EnsureExists();
@@ -219,24 +309,34 @@ public sealed partial class OrderGrain(
         }
     }
 
-    public async Task RetryRefundAsync(string outTradeNo, string actor)
+    public Task RetryRefundAsync(string outTradeNo, string actor) => ChangeAsync(() => RetryRefundCoreAsync(outTradeNo, actor));
+
+    private async Task RetryRefundCoreAsync(string outTradeNo, string actor)
     {
         EnsureExists();
         if (!State.Attempts.TryGetValue(outTradeNo, out var attempt))
         {
             throw new NotifyRejectedException($"No payment attempt '{outTradeNo}' in this group.");
         }
-        if (attempt.Refund == RefundProgress.NeedsAttention)
+        if (attempt.Refund is RefundProgress.None or RefundProgress.Succeeded)
         {
-            attempt.Refund = RefundProgress.Requested;
-            Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
-            await SaveAsync();
+            return;
         }
+        // A new number: the old one may be closed at WeChat, and a repeat of it would only repeat its answer.
+        RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
+        attempt.RefundSequence = Math.Max(attempt.RefundSequence, 0) + 1;
+        attempt.RefundFailures = 0;
+        attempt.Refund = RefundProgress.Requested;
+        attempt.LogRefund($"{Now:u} {actor} retried under {attempt.OutRefundNo}");
+        Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
+        await SaveAsync();
     }
 
     // ---- Effects and time -----------------------------------------------------------------------------
 
-    public async Task DrainAsync()
+    public Task DrainAsync() => ChangeAsync(() => DrainCoreAsync());
+
+    private async Task DrainCoreAsync()
     {
         if (State.CampaignId is null)
         {
@@ -244,8 +344,10 @@ public sealed partial class OrderGrain(
         }
         var wakeAt = State.WakeAt;
         var changed = ExpireHolds(Now) | CloseAtDeadline(Now);
+        _drainStarted = Stopwatch.GetTimestamp();
+        _drainRan = 0;
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
-        for (var pass = 0; pass < 3 && State.Outbox.Any(e => e.NotBefore <= Now); pass++)
+        for (var pass = 0; pass < 3 && State.Outbox.Any(e => e.NotBefore <= Now) && !DrainBudgetSpent; pass++)
         {
             changed |= await RunDueEffectsAsync();
         }
@@ -254,9 +356,20 @@ public sealed partial class OrderGrain(
         // (after a crash they simply run again). Anything else that changed is written now.
         if (changed || State.WakeAt != wakeAt)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
+        }
+        if (DrainBudgetSpent && State.Outbox.Any(e => e.NotBefore <= Now))
+        {
+            // The rest in a turn of its own, behind the calls that queued up meanwhile.
+            await this.AsReference<IOrderEffects>().DrainAsync();
         }
     }
+
+    private long _drainStarted;
+    private int _drainRan;
+
+    private bool DrainBudgetSpent =>
+        _drainRan >= Options.MaxEffectsPerDrain || Stopwatch.GetElapsedTime(_drainStarted) >= Options.DrainBudget;
 
     /// <summary>The reminder only wakes the grain: the work runs in its own turn, after the tick was delivered,
     /// and then sets the reminder for the next thing due.</summary>
@@ -268,7 +381,8 @@ public sealed partial class OrderGrain(
     private async Task SaveAsync()
     {
         await ScheduleWakeAsync();
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
+        _unsavedReservations.Clear();
         if (State.Outbox.Any(e => e.NotBefore <= Now))
         {
             await this.AsReference<IOrderEffects>().DrainAsync();
@@ -372,7 +486,11 @@ public sealed partial class OrderGrain(
         stats.Add(State.CampaignId!, Counter.GroupsFailed);
         foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Paid))
         {
+            // The payment is not kept whatever its refund's fate: the unit goes back to stock and the inviter's reward
+            // is reversed now, not when WeChat confirms the refund.
             slot.Status = SlotStatus.Refunding;
+            Enqueue(EffectKind.ReleaseStock, slot.ReservationId!, now);
+            Enqueue(EffectKind.ReverseReward, slot.PaidAttempt!, now);
             RequestRefund(State.Attempts[slot.PaidAttempt!]);
         }
         return true;
@@ -387,6 +505,14 @@ public sealed partial class OrderGrain(
         foreach (var effect in State.Outbox.ToList())
         {
             var now = Now;
+            if (DrainBudgetSpent)
+            {
+                break; // the rest runs in the next turn (see DrainCoreAsync)
+            }
+            if (!State.Outbox.Contains(effect))
+            {
+                continue; // an earlier effect of this pass removed it
+            }
             if (effect.NotBefore > now || !blocked.Add(effect.Subject))
             {
                 // Effects about one subject run in order: a later one waits for the earlier.
@@ -394,6 +520,7 @@ public sealed partial class OrderGrain(
                 continue;
             }
             string? error;
+            _drainRan++;
             try
             {
                 error = await RunAsync(effect);
@@ -402,15 +529,29 @@ public sealed partial class OrderGrain(
             {
                 error = ex.GetType().Name + ": " + ex.Message;
             }
-            changed |= effect.Kind is EffectKind.Reconcile or EffectKind.CloseOrder or EffectKind.Refund or EffectKind.CheckRefund;
+            changed |= effect.Kind is EffectKind.Reconcile or EffectKind.CloseOrder or EffectKind.Refund or EffectKind.CheckRefund
+                or EffectKind.RaiseItem or EffectKind.SettleItem;
             if (error is null)
             {
                 State.Outbox.Remove(effect);
                 blocked.Remove(effect.Subject);
+                if (effect.Escalated)
+                {
+                    Enqueue(EffectKind.SettleItem, effect.ItemId(GroupId), now);
+                }
                 continue;
             }
             effect.Failures++;
             effect.LastError = error;
+            effect.FailingSince ??= now;
+            if (!effect.Escalated && effect.Kind is not (EffectKind.RaiseItem or EffectKind.SettleItem or EffectKind.CheckRefund or EffectKind.Reconcile)
+                && now - effect.FailingSince >= Options.EffectEscalateAfter)
+            {
+                effect.Escalated = true;
+                changed = true;
+                Raise(new OperatorItemReport(effect.ItemId(GroupId), OperatorItemKind.EffectFailing, GroupId, null, 0,
+                    $"{effect.Kind} for {effect.Subject} has failed since {effect.FailingSince:u}; still retried", error, [], now));
+            }
             var delay = TimeSpan.FromSeconds(Math.Min(Options.MaxRetryDelay.TotalSeconds, 5 * Math.Pow(2, Math.Min(effect.Failures, 16))));
             effect.NotBefore = now + delay;
             LogEffectFailed(logger, GroupId, effect.Kind, effect.Subject, effect.Failures, error);
@@ -432,6 +573,12 @@ public sealed partial class OrderGrain(
                 return null;
             case EffectKind.RecordSeed:
                 await GrainFactory.GetGrain<IReferralGrain>(effect.Subject).RecordGroupOpenedAsync(GroupId, campaignId);
+                return null;
+            case EffectKind.RaiseItem:
+                await GrainFactory.GetGrain<IOperatorQueueGrain>(0).RaiseAsync(effect.Report!);
+                return null;
+            case EffectKind.SettleItem:
+                await GrainFactory.GetGrain<IOperatorQueueGrain>(0).SettleAsync(effect.Subject, "settled by GroupPay");
                 return null;
         }
 
@@ -484,7 +631,7 @@ public sealed partial class OrderGrain(
         {
             return null;
         }
-        var query = await weChatPay.OrderQueryAsync(attempt.OutTradeNo);
+        var query = await BoxedAsync(ct => weChatPay.OrderQueryAsync(attempt.OutTradeNo, ct));
         if (query.Value is { } result)
         {
             if (result.IsPaid)
@@ -520,7 +667,7 @@ public sealed partial class OrderGrain(
         {
             return null;
         }
-        var close = await weChatPay.CloseOrderAsync(attempt.OutTradeNo);
+        var close = await BoxedAsync(ct => weChatPay.CloseOrderAsync(attempt.OutTradeNo, ct));
         var code = close.Error?.Code;
         if (close.IsSuccess || code is WeChatPayErrorCode.OrderClosed or WeChatPayErrorCode.OrderNotExist)
         {
@@ -531,7 +678,7 @@ public sealed partial class OrderGrain(
         if (code == WeChatPayErrorCode.OrderPaid)
         {
             // Paid before the close landed: learn the transaction and refund it.
-            var query = await weChatPay.OrderQueryAsync(attempt.OutTradeNo);
+            var query = await BoxedAsync(ct => weChatPay.OrderQueryAsync(attempt.OutTradeNo, ct));
             if (query.Value is { IsPaid: true } paid)
             {
                 ApplyPayment(new PaymentNotice(attempt.OutTradeNo, paid.TransactionId!, paid.TotalFee ?? 0, paid.OpenId, paid.TimeEnd));
@@ -544,36 +691,61 @@ public sealed partial class OrderGrain(
 
     private async Task<string?> RefundAsync(AttemptRecord attempt)
     {
-        if (attempt.Refund is RefundProgress.Succeeded or RefundProgress.Accepted or RefundProgress.NeedsAttention)
+        if (attempt.Refund is not RefundProgress.Requested)
         {
             return null;
         }
-        var refund = await weChatPay.RefundAsync(new RefundRequest
+        attempt.RefundRequestedAt ??= Now;
+        var outRefundNo = attempt.OutRefundNo;
+        WeChatPayResult<RefundResult> refund;
+        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
         {
-            OutTradeNo = attempt.OutTradeNo,
-            OutRefundNo = TradeNumbers.OutRefundNo(attempt.OutTradeNo),
-            TotalFee = attempt.AmountFen,
-            RefundFee = attempt.AmountFen,
-            RefundDesc = "拼团退款",
-        });
-        if (refund.Value is not { } accepted)
-        {
-            return refund.Error!.ToString();
+            refund = await CallWeChatAsync(ct => weChatPay.RefundAsync(new RefundRequest
+            {
+                OutTradeNo = attempt.OutTradeNo,
+                OutRefundNo = outRefundNo,
+                TotalFee = attempt.AmountFen,
+                RefundFee = attempt.AmountFen,
+                RefundDesc = "拼团退款",
+            }, ct), timeout.Token);
         }
-        attempt.Refund = RefundProgress.Accepted;
-        attempt.RefundId = accepted.RefundId;
-        Enqueue(EffectKind.CheckRefund, attempt.OutTradeNo, Now + Options.RefundCheckAfter);
+        if (refund.Value is { } accepted)
+        {
+            attempt.Refund = RefundProgress.Accepted;
+            attempt.RefundId = accepted.RefundId;
+            attempt.RefundFailures = 0;
+            attempt.LastRefundAnswer = "accepted";
+            attempt.LogRefund($"{Now:u} refund {outRefundNo} accepted");
+            Enqueue(EffectKind.CheckRefund, attempt.OutTradeNo, Now + Options.RefundCheckAfter);
+            return null;
+        }
+        var error = refund.Error!;
+        attempt.LastRefundAnswer = error.ToString();
+        attempt.LogRefund($"{Now:u} refund {outRefundNo}: {error.RawCode ?? error.Code.ToString()} {error.Message}");
+        attempt.RefundFailures++;
+        if (RefundRules.MayRetry(error.Code, attempt.RefundFailures, Options.MaxRefundTries))
+        {
+            return error.ToString();
+        }
+        Escalate(attempt, RefundRules.AfterRefundError(error.Code) == RefundStep.Escalate ? OperatorItemKind.RefundRefused : OperatorItemKind.RefundStuck,
+            RefundRules.AfterRefundError(error.Code) == RefundStep.Escalate
+                ? $"WeChat refused the refund {outRefundNo} ({error.RawCode ?? error.Code.ToString()})"
+                : $"The refund {outRefundNo} failed {attempt.RefundFailures} times ({error.Code})");
         return null;
     }
 
     private async Task<string?> CheckRefundAsync(PendingEffect effect, AttemptRecord attempt)
     {
-        if (attempt.Refund is RefundProgress.Succeeded or RefundProgress.NeedsAttention)
+        if (attempt.Refund is not RefundProgress.Accepted)
         {
             return null;
         }
-        var outRefundNo = TradeNumbers.OutRefundNo(attempt.OutTradeNo);
-        var query = await weChatPay.RefundQueryAsync(RefundQueryRequest.ByOutRefundNo(outRefundNo));
+        var outRefundNo = attempt.OutRefundNo;
+        WeChatPayResult<RefundQueryResult> query;
+        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
+        {
+            query = await CallWeChatAsync(ct => weChatPay.RefundQueryAsync(RefundQueryRequest.ByOutRefundNo(outRefundNo), ct), timeout.Token);
+        }
         if (query.Value?.Find(outRefundNo) is not { } record)
         {
             if (query.Error?.Code == WeChatPayErrorCode.RefundNotExist)
@@ -584,15 +756,14 @@ public sealed partial class OrderGrain(
             }
             return query.Error?.ToString() ?? "refund not listed";
         }
-        var refundState = record.Status switch
-        {
-            WeChatPay.Client.RefundStatus.Success => RefundState.Succeeded,
-            WeChatPay.Client.RefundStatus.RefundClose => RefundState.Closed,
-            WeChatPay.Client.RefundStatus.Change => RefundState.Abnormal,
-            _ => RefundState.Processing,
-        };
+        var refundState = ToRefundState(record.Status);
         if (refundState == RefundState.Processing)
         {
+            if (attempt.Escalation is null && attempt.RefundRequestedAt is { } requested && Now - requested >= Options.RefundEscalateAfter)
+            {
+                attempt.LastRefundAnswer = "PROCESSING";
+                Escalate(attempt, OperatorItemKind.RefundStuck, $"The refund {outRefundNo} has not settled since {requested:u}; still checked", stopRetrying: false);
+            }
             effect.NotBefore = Now + Options.RefundCheckAfter;
             return "refund still processing";
         }
@@ -600,7 +771,62 @@ public sealed partial class OrderGrain(
         return null;
     }
 
+    private async Task<WeChatPayResult<T>> BoxedAsync<T>(Func<CancellationToken, Task<WeChatPayResult<T>>> call)
+        where T : class
+    {
+        using var timeout = new CancellationTokenSource(Options.WeChatCallTimeout);
+        return await CallWeChatAsync(call, timeout.Token);
+    }
+
+    /// <summary>A WeChat Pay call bounded by <paramref name="timeout"/>: past it the outcome is unknown, as on a timeout.</summary>
+    private static async Task<WeChatPayResult<T>> CallWeChatAsync<T>(Func<CancellationToken, Task<WeChatPayResult<T>>> call, CancellationToken timeout)
+        where T : class
+    {
+        try
+        {
+            return await call(timeout);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+        {
+            return WeChatPayResult<T>.Failure(new WeChatPayError(WeChatPayErrorKind.Transport, WeChatPayErrorCode.Timeout, null, "no answer within the grain's time box"));
+        }
+    }
+
+    private static RefundState ToRefundState(WeChatPay.Client.RefundStatus status) => status switch
+    {
+        WeChatPay.Client.RefundStatus.Success => RefundState.Succeeded,
+        WeChatPay.Client.RefundStatus.RefundClose => RefundState.Closed,
+        WeChatPay.Client.RefundStatus.Change => RefundState.Abnormal,
+        _ => RefundState.Processing,
+    };
+
     // ---- State transitions (no I/O) -------------------------------------------------------------------
+
+    /// <summary>Why a payment report cannot be applied to its attempt, or null when it can.</summary>
+    private string? Anomaly(PaymentNotice notice) =>
+        !State.Attempts.TryGetValue(notice.OutTradeNo, out var attempt) ? $"No payment attempt '{notice.OutTradeNo}' in this group."
+        : notice.TotalFeeFen != attempt.AmountFen ? $"Amount {notice.TotalFeeFen} differs from the attempt's {attempt.AmountFen}."
+        : notice.PayerOpenid is { } payer && payer != attempt.PayerOpenid ? "The payer is not the attempt's payer."
+        : null;
+
+    /// <summary>Keeps the anomaly (at most <see cref="OrderState.MaxAnomalies"/> per group) and reports it; false when
+    /// it was seen before.</summary>
+    private bool RecordAnomaly(PaymentNotice notice, string reason)
+    {
+        var key = $"{notice.OutTradeNo}/{notice.TransactionId}/{notice.TotalFeeFen}/{notice.PayerOpenid}";
+        if (State.Anomalies.Contains(key) || State.Anomalies.Count >= OrderState.MaxAnomalies)
+        {
+            return false;
+        }
+        State.Anomalies.Add(key);
+        var expected = State.Attempts.GetValueOrDefault(notice.OutTradeNo)?.AmountFen;
+        LogAnomaly(logger, GroupId, notice.OutTradeNo, reason);
+        Raise(new OperatorItemReport($"notify:{notice.OutTradeNo}:{notice.TransactionId}", OperatorItemKind.NotifyAnomaly, GroupId,
+            notice.OutTradeNo, notice.TotalFeeFen,
+            $"WeChat reported payment {notice.TransactionId} of {notice.TotalFeeFen} fen for {notice.OutTradeNo}: {reason}",
+            expected is null ? "no such attempt" : $"the attempt is for {expected} fen", ["refused (FAIL); not applied to the group"], Now));
+        return true;
+    }
 
     private PaymentDisposition ApplyPayment(PaymentNotice notice)
     {
@@ -684,45 +910,145 @@ public sealed partial class OrderGrain(
 
     private bool ApplyRefund(RefundNotice notice)
     {
-        if (!State.Attempts.TryGetValue(notice.OutTradeNo, out var attempt)
-            || notice.OutRefundNo != TradeNumbers.OutRefundNo(attempt.OutTradeNo)
-            || attempt.Refund == RefundProgress.None)
+        if (!State.Attempts.TryGetValue(notice.OutTradeNo, out var attempt) || attempt.TransactionId is null)
         {
-            throw new NotifyRejectedException($"No refund '{notice.OutRefundNo}' in this group.");
+            throw new NotifyRejectedException($"No payment '{notice.OutTradeNo}' in this group.");
+        }
+        var sequence = TradeNumbers.RefundSequenceOf(attempt.OutTradeNo, notice.OutRefundNo);
+        if (sequence is null || sequence > attempt.RefundSequence || attempt.Refund == RefundProgress.None)
+        {
+            return ApplyExternalRefund(attempt, notice);
         }
         if (notice.RefundFeeFen != attempt.AmountFen)
         {
             throw new NotifyRejectedException($"Refund amount {notice.RefundFeeFen} differs from the payment's {attempt.AmountFen}.");
         }
+        if (attempt.Refund == RefundProgress.Succeeded)
+        {
+            return false;
+        }
         switch (notice.State)
         {
-            case RefundState.Succeeded when attempt.Refund != RefundProgress.Succeeded:
-                attempt.Refund = RefundProgress.Succeeded;
-                attempt.RefundId ??= notice.RefundId;
-                RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
-                if (attempt.Applied)
-                {
-                    var slot = State.Slots[attempt.SlotIndex];
-                    slot.Status = SlotStatus.Refunded;
-                    Enqueue(EffectKind.ReleaseStock, slot.ReservationId!, Now);
-                    Enqueue(EffectKind.ReverseReward, attempt.OutTradeNo, Now);
-                }
+            case RefundState.Succeeded:
+                attempt.RefundId = notice.RefundId ?? attempt.RefundId;
+                attempt.LogRefund($"{Now:u} refund {notice.OutRefundNo} succeeded");
+                SettleRefund(attempt);
                 return true;
-            case RefundState.Closed when attempt.Refund != RefundProgress.Succeeded:
-                // WeChat closed the refund: ask again with the same out_refund_no.
-                attempt.Refund = RefundProgress.Requested;
+            case RefundState.Closed when sequence == attempt.RefundSequence && attempt.Refund != RefundProgress.Requested:
+                attempt.LogRefund($"{Now:u} refund {notice.OutRefundNo} closed by WeChat");
+                attempt.LastRefundAnswer = "REFUNDCLOSE";
                 RemoveEffects(attempt.OutTradeNo, EffectKind.CheckRefund);
+                if (!RefundRules.MayUseNextNumber(attempt.RefundSequence, Options.MaxRefundNumbers))
+                {
+                    Escalate(attempt, OperatorItemKind.RefundStuck, $"WeChat closed {attempt.RefundSequence} refunds of this payment (REFUNDCLOSE)");
+                    return true;
+                }
+                attempt.RefundSequence++;
+                attempt.RefundFailures = 0;
+                attempt.Refund = RefundProgress.Requested;
                 Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
                 return true;
-            case RefundState.Abnormal when attempt.Refund != RefundProgress.Succeeded:
-                attempt.Refund = RefundProgress.NeedsAttention;
-                RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
-                LogRefundNeedsAttention(logger, GroupId, attempt.OutTradeNo);
+            case RefundState.Abnormal when sequence == attempt.RefundSequence && attempt.Refund != RefundProgress.NeedsAttention:
+                attempt.LogRefund($"{Now:u} refund {notice.OutRefundNo} CHANGE (the payer's account refused it)");
+                attempt.LastRefundAnswer = "CHANGE";
+                Escalate(attempt, OperatorItemKind.RefundAbnormal,
+                    $"WeChat could not return the money for {notice.OutRefundNo} (CHANGE): settle it in the merchant console");
                 return true;
             default:
                 return false;
         }
     }
+
+    /// <summary>
+    /// A refund GroupPay never issued (made in WeChat's merchant console): taken in as it is. One that returns the whole
+    /// payment settles it — the slot, stock, reward and figures follow as for GroupPay's own refund, and a refund of
+    /// GroupPay's still under way stops. A partial one goes to the operator queue.
+    /// </summary>
+    private bool ApplyExternalRefund(AttemptRecord attempt, RefundNotice notice)
+    {
+        if (notice.State != RefundState.Succeeded || attempt.Refund == RefundProgress.Succeeded)
+        {
+            return false;
+        }
+        if (attempt.RefundLog.Contains("external " + notice.OutRefundNo))
+        {
+            return false;
+        }
+        attempt.LogRefund("external " + notice.OutRefundNo);
+        if (notice.RefundFeeFen != attempt.AmountFen)
+        {
+            Raise(new OperatorItemReport("external-refund:" + notice.OutRefundNo, OperatorItemKind.ExternalRefund, GroupId, attempt.OutTradeNo,
+                notice.RefundFeeFen, $"A refund of {notice.RefundFeeFen} fen made outside GroupPay does not cover the payment of {attempt.AmountFen} fen",
+                notice.OutRefundNo, [], Now));
+            return true;
+        }
+        attempt.RefundId = notice.RefundId ?? attempt.RefundId;
+        if (attempt.Refund == RefundProgress.None && attempt.Applied)
+        {
+            // Refunded while its slot still counted: the slot is given up, as if its hold had lapsed.
+            var slot = State.Slots[attempt.SlotIndex];
+            if (State.Status is GroupStatus.Pending or GroupStatus.Open && slot.PaidAttempt == attempt.OutTradeNo)
+            {
+                slot.Status = SlotStatus.Free;
+                slot.MemberOpenid = null;
+                slot.PaidAttempt = null;
+                Enqueue(EffectKind.ReleaseStock, slot.ReservationId!, Now);
+                Enqueue(EffectKind.ReverseReward, attempt.OutTradeNo, Now);
+                attempt.Applied = false;
+                attempt.Refund = RefundProgress.Succeeded;
+                RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
+                return true;
+            }
+        }
+        SettleRefund(attempt);
+        return true;
+    }
+
+    /// <summary>The payment's money is back with the payer: the slot shows it, and its operator item (if any) closes.</summary>
+    private void SettleRefund(AttemptRecord attempt)
+    {
+        var wasRefunding = attempt.Refund != RefundProgress.None;
+        attempt.Refund = RefundProgress.Succeeded;
+        RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
+        if (attempt.Escalation is not null)
+        {
+            attempt.Escalation = null;
+            Enqueue(EffectKind.SettleItem, attempt.RefundItemId, Now);
+        }
+        if (attempt.Applied)
+        {
+            var slot = State.Slots[attempt.SlotIndex];
+            slot.Status = SlotStatus.Refunded;
+            if (!wasRefunding || State.Status != GroupStatus.Failed)
+            {
+                // A failed group gave its units and rewards back when it failed; anything else gives them back now.
+                Enqueue(EffectKind.ReverseReward, attempt.OutTradeNo, Now);
+            }
+        }
+    }
+
+    /// <summary>The refund needs a person: it stops being retried (unless <paramref name="stopRetrying"/> is false) and
+    /// an item with what was tried goes to the operator queue.</summary>
+    private void Escalate(AttemptRecord attempt, OperatorItemKind kind, string summary, bool stopRetrying = true)
+    {
+        if (stopRetrying)
+        {
+            attempt.Refund = RefundProgress.NeedsAttention;
+            RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
+        }
+        attempt.Escalation = kind;
+        LogRefundNeedsAttention(logger, GroupId, attempt.OutTradeNo, kind);
+        Raise(new OperatorItemReport(attempt.RefundItemId, kind, GroupId, attempt.OutTradeNo, attempt.AmountFen, summary,
+            attempt.LastRefundAnswer, [.. attempt.RefundLog], Now));
+    }
+
+    private void Raise(OperatorItemReport report) => State.Outbox.Add(new PendingEffect
+    {
+        Kind = EffectKind.RaiseItem,
+        Subject = "item:" + report.ItemId,
+        NotBefore = Now,
+        Report = report,
+    });
 
     private void Complete(DateTimeOffset now)
     {
@@ -742,6 +1068,8 @@ public sealed partial class OrderGrain(
         if (attempt.Refund == RefundProgress.None)
         {
             attempt.Refund = RefundProgress.Requested;
+            attempt.RefundSequence = 1;
+            attempt.RefundRequestedAt = Now;
             Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
         }
     }
@@ -777,7 +1105,7 @@ public sealed partial class OrderGrain(
         Enqueue(EffectKind.CloseOrder, attempt.OutTradeNo, Max(Now, attempt.CreatedAt + Options.CloseMinAge));
     }
 
-    private async Task<SlotRecord> JoinCoreAsync(string openid, string? referralCode)
+    private async Task<SlotRecord> HoldFreeSlotAsync(string openid, string? referralCode)
     {
         if (State.Status == GroupStatus.Pending && openid != State.LeaderOpenid)
         {
@@ -799,6 +1127,8 @@ public sealed partial class OrderGrain(
         var holdCount = slot.HoldCount + 1;
         var reservationId = $"{GroupId}/{slot.Index}/{holdCount}";
         await GrainFactory.GetGrain<ICampaignGrain>(campaignId).ReserveAsync(reservationId, openid);
+        _unsavedReservations.Add(reservationId);
+        _creatingCampaignId = campaignId;
         slot.HoldCount = holdCount;
         slot.ReservationId = reservationId;
         slot.Status = SlotStatus.Held;
@@ -889,6 +1219,15 @@ public sealed partial class OrderGrain(
 
     private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Group {GroupId}: could not give back reservation {ReservationId} after a failed write; the slot's next hold takes it over")]
+    private static partial void LogReleaseFailed(ILogger logger, Exception exception, string groupId, string reservationId);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Group {GroupId}: an authentic payment report for {OutTradeNo} cannot be applied: {Reason}")]
+    private static partial void LogAnomaly(ILogger logger, string groupId, string outTradeNo, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Group {GroupId}: a command failed after it may have changed the state; reloading what is stored")]
+    private static partial void LogReloading(ILogger logger, Exception exception, string groupId);
+
     [LoggerMessage(Level = LogLevel.Warning, Message = "Group {GroupId}: unifiedorder for {OutTradeNo} failed with {Code}")]
     private static partial void LogPrepayFailed(ILogger logger, string groupId, string outTradeNo, WeChatPayErrorCode code);
 
@@ -898,6 +1237,6 @@ public sealed partial class OrderGrain(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Group {GroupId}: effect {Kind} for {Subject} failed (try {Failures}): {Error}")]
     private static partial void LogEffectFailed(ILogger logger, string groupId, EffectKind kind, string subject, int failures, string error);
 
-    [LoggerMessage(Level = LogLevel.Error, Message = "Group {GroupId}: refund of {OutTradeNo} needs an operator (WeChat reported CHANGE)")]
-    private static partial void LogRefundNeedsAttention(ILogger logger, string groupId, string outTradeNo);
+    [LoggerMessage(Level = LogLevel.Error, Message = "Group {GroupId}: refund of {OutTradeNo} needs an operator ({Kind})")]
+    private static partial void LogRefundNeedsAttention(ILogger logger, string groupId, string outTradeNo, OperatorItemKind kind);
 }

@@ -17,6 +17,30 @@ public sealed class OrderOptions
     /// <summary>The longest pause between two tries of a failing effect.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How many times a refund call that WeChat says is safe to repeat (SYSTEMERROR, timeouts, …) is sent under
+    /// one number before the refund goes to the operator queue.</summary>
+    public int MaxRefundTries { get; set; } = 8;
+
+    /// <summary>How many refund numbers one payment may use (each closed refund takes the next) before it goes to the
+    /// operator queue.</summary>
+    public int MaxRefundNumbers { get; set; } = 3;
+
+    /// <summary>A refund WeChat accepted but has not settled after this goes to the operator queue (it is still checked).</summary>
+    public TimeSpan RefundEscalateAfter { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>An outbox effect failing for longer than this goes to the operator queue (it is still retried).</summary>
+    public TimeSpan EffectEscalateAfter { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The longest one WeChat Pay call inside a grain turn may take, the client's own retries included; below
+    /// Orleans' 30 s response timeout, so a slow WeChat never leaves a caller hanging.</summary>
+    public TimeSpan WeChatCallTimeout { get; set; } = TimeSpan.FromSeconds(8);
+
+    /// <summary>One drain of the outbox starts no new effect after this long, nor more than
+    /// <see cref="MaxEffectsPerDrain"/>; the rest runs in the next turn, so the group's reads and notifies wait little.</summary>
+    public TimeSpan DrainBudget { get; set; } = TimeSpan.FromSeconds(10);
+
+    public int MaxEffectsPerDrain { get; set; } = 16;
+
     /// <summary>The longest a prepay is used (WeChat's prepay_id lives 2 hours).</summary>
     public TimeSpan PrepayLifetime { get; set; } = TimeSpan.FromHours(2);
 }

@@ -1,4 +1,5 @@
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Operations;
 
 namespace GroupPay.Grains.Orders;
 
@@ -34,6 +35,12 @@ public sealed class OrderState
     /// <summary>The first due time of the <c>wake</c> reminder as last registered (it then ticks every minute);
     /// null when none is registered.</summary>
     [Id(11)] public DateTimeOffset? WakeAt { get; set; }
+
+    /// <summary>Authentic payment reports that could not be applied (amount or payer differs, unknown attempt), by
+    /// <c>out_trade_no/transaction_id/amount/payer</c>: each is reported to the operator queue once.</summary>
+    [Id(12)] public List<string> Anomalies { get; set; } = [];
+
+    public const int MaxAnomalies = 20;
 }
 
 [GenerateSerializer, Alias("grouppay.SlotRecord")]
@@ -90,7 +97,7 @@ public enum RefundProgress
 
     Succeeded,
 
-    /// <summary>WeChat reported CHANGE (the payer's card is invalid): needs an operator.</summary>
+    /// <summary>In the operator queue (CHANGE, a permanent refusal, or retries used up): an operator retries it.</summary>
     NeedsAttention,
 }
 
@@ -134,6 +141,41 @@ public sealed class AttemptRecord
 
     /// <summary>True once closeorder was sent for it (a payment after that is always refunded).</summary>
     [Id(16)] public bool ClosedAtWeChat { get; set; }
+
+    /// <summary>The refund number in use: <c>TradeNumbers.OutRefundNo(OutTradeNo, RefundSequence)</c>; every number up
+    /// to it was issued by GroupPay. 0 for refunds of the first release (<c>…R</c>).</summary>
+    [Id(17)] public int RefundSequence { get; set; }
+
+    /// <summary>Failed calls of the current refund number that WeChat said were safe to repeat.</summary>
+    [Id(18)] public int RefundFailures { get; set; }
+
+    /// <summary>When the refund was first requested (for escalating one that never settles).</summary>
+    [Id(19)] public DateTimeOffset? RefundRequestedAt { get; set; }
+
+    /// <summary>WeChat's last answer about the refund, for the operator.</summary>
+    [Id(20)] public string? LastRefundAnswer { get; set; }
+
+    /// <summary>What was tried, newest last (at most <see cref="AttemptRecord.MaxRefundLog"/>).</summary>
+    [Id(21)] public List<string> RefundLog { get; set; } = [];
+
+    /// <summary>The operator item open for this payment's refund, if any.</summary>
+    [Id(22)] public OperatorItemKind? Escalation { get; set; }
+
+    public const int MaxRefundLog = 10;
+
+    public string OutRefundNo => TradeNumbers.OutRefundNo(OutTradeNo, RefundSequence);
+
+    /// <summary>The operator item id of this payment's refund.</summary>
+    public string RefundItemId => "refund:" + OutTradeNo;
+
+    public void LogRefund(string line)
+    {
+        RefundLog.Add(line);
+        if (RefundLog.Count > MaxRefundLog)
+        {
+            RefundLog.RemoveRange(0, RefundLog.Count - MaxRefundLog);
+        }
+    }
 }
 
 public enum EffectKind
@@ -151,6 +193,12 @@ public enum EffectKind
 
     /// <summary>The leader's own payment that opened the group: payer record and seed user in one call.</summary>
     RecordLeaderPayer,
+
+    /// <summary>Opens (or updates) the item in <see cref="PendingEffect.Report"/> in the operator queue.</summary>
+    RaiseItem,
+
+    /// <summary>Closes the operator item <see cref="PendingEffect.Subject"/>: the system saw it settle.</summary>
+    SettleItem,
 }
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>
@@ -167,4 +215,16 @@ public sealed class PendingEffect
     [Id(3)] public int Failures { get; set; }
 
     [Id(4)] public string? LastError { get; set; }
+
+    /// <summary>For <see cref="EffectKind.RaiseItem"/>: what to report.</summary>
+    [Id(5)] public OperatorItemReport? Report { get; set; }
+
+    /// <summary>When it first failed (null while it has not); after <see cref="OrderOptions.EffectEscalateAfter"/> of
+    /// failing it is reported to the operator queue.</summary>
+    [Id(6)] public DateTimeOffset? FailingSince { get; set; }
+
+    [Id(7)] public bool Escalated { get; set; }
+
+    /// <summary>The operator item id of a failing effect.</summary>
+    public string ItemId(string groupId) => $"effect:{groupId}:{Kind}:{Subject}";
 }

@@ -53,7 +53,7 @@ public sealed class ReferralGrain(
             }
         }
         State.InviterOpenid = owner;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
         await GrainFactory.GetGrain<IReferralGrain>(owner).AddInviteeAsync(Openid);
         return new InviterBinding(BindingOutcome.Bound, owner);
     }
@@ -64,7 +64,7 @@ public sealed class ReferralGrain(
     {
         if (State.Invitees.Add(inviteeOpenid))
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
         }
     }
 
@@ -72,7 +72,7 @@ public sealed class ReferralGrain(
     {
         if (MarkPaid(paymentId, campaignId) is { } count)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
             count();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
@@ -82,7 +82,7 @@ public sealed class ReferralGrain(
     {
         if (MarkSeed(campaignId) is { } count)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
             count();
         }
     }
@@ -93,7 +93,7 @@ public sealed class ReferralGrain(
         var seeded = MarkSeed(campaignId);
         if (paid is not null || seeded is not null)
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
             paid?.Invoke();
             seeded?.Invoke();
         }
@@ -154,7 +154,7 @@ public sealed class ReferralGrain(
             Status = RewardStatus.Pending,
             EarnedAt = reward.EarnedAt,
         };
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     public async Task ScheduleGrantAsync(string paymentId, DateTimeOffset grantAt)
@@ -165,7 +165,7 @@ public sealed class ReferralGrain(
         }
         reward.GrantAt = grantAt;
         GrantDue();
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
         await ScheduleNextGrantAsync();
     }
 
@@ -174,7 +174,7 @@ public sealed class ReferralGrain(
         if (State.Rewards.TryGetValue(paymentId, out var reward) && reward.Status != RewardStatus.Reversed)
         {
             reward.Status = RewardStatus.Reversed;
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
         }
     }
 
@@ -204,7 +204,7 @@ public sealed class ReferralGrain(
         {
             State.Groups.RemoveRange(0, State.Groups.Count - ReferralLimits.MaxGroups);
         }
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     public Task<IReadOnlyList<string>> GetGroupsAsync() =>
@@ -218,7 +218,7 @@ public sealed class ReferralGrain(
         }
         if (GrantDue())
         {
-            await state.WriteStateAsync();
+            await state.WriteOrReloadAsync(this);
         }
         await ScheduleNextGrantAsync();
     }
@@ -270,7 +270,7 @@ public sealed class ReferralGrain(
             if (await GrainFactory.GetGrain<IReferralCodeGrain>(candidate).ClaimAsync(Openid))
             {
                 State.ReferralCode = candidate;
-                await state.WriteStateAsync();
+                await state.WriteOrReloadAsync(this);
                 return candidate;
             }
         }
@@ -288,7 +288,7 @@ public sealed class ReferralCodeGrain(
             return owner == openid;
         }
         state.State.Owner = openid;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
         return true;
     }
 

@@ -30,7 +30,7 @@ public sealed class StatsGrain(
             counters[increment.Counter] = checked(counters.GetValueOrDefault(increment.Counter) + increment.Amount);
         }
         state.State.LastSequence[source] = sequence;
-        await state.WriteStateAsync();
+        await state.WriteOrReloadAsync(this);
     }
 
     public Task<GrowthStats> GetAsync(string scope)

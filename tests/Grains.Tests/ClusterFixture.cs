@@ -19,7 +19,7 @@ namespace GroupPay.Grains.Tests;
 /// WeChat Pay over loopback HTTP, a notify forwarder standing in for the gateway, and one fake clock that
 /// drives the grains and their reminders. Tests share it and use fresh keys.
 /// </summary>
-public sealed class ClusterFixture : IAsyncLifetime
+public class ClusterFixture : IAsyncLifetime
 {
     public const string AppId = SandboxServer.AppId;
     public const string MchId = SandboxServer.MchId;
@@ -38,6 +38,14 @@ public sealed class ClusterFixture : IAsyncLifetime
     public IClusterClient Client => Cluster.Client;
 
     public HttpClient Sandbox { get; } = new();
+
+    /// <summary>The Redis-protocol server the silos store state and reminders in.</summary>
+    public string StoreConnectionString => _redis.ConnectionString;
+
+    public string ServiceId => _serviceId;
+
+    /// <summary>The store the silos' grain storage and reminders use (an outage test gives them one of its own).</summary>
+    protected virtual string StoreConnection(string redis) => redis;
 
     public async Task InitializeAsync()
     {
@@ -80,7 +88,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         builder.ConfigureSiloHost((_, host) => host.Configuration.AddInMemoryCollection(MerchantSettings()));
         builder.ConfigureSilo((_, silo) =>
         {
-            silo.UseGroupPayRedis(_redis.ConnectionString);
+            silo.UseGroupPayRedis(StoreConnection(_redis.ConnectionString));
             var services = silo.Services;
             services.AddSingleton<TimeProvider>(Time);
             services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
@@ -167,7 +175,7 @@ public sealed class ClusterFixture : IAsyncLifetime
     public static Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, int seconds = 20) =>
         Eventually.ValueAsync(read, done, TimeSpan.FromSeconds(seconds));
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Cluster.StopAllSilosAsync();
         await Cluster.DisposeAsync();

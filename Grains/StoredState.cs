@@ -1,0 +1,24 @@
+namespace GroupPay.Grains;
+
+/// <summary>
+/// A failed write is a failed operation (design.md): when <c>WriteStateAsync</c> throws, the activation's state may
+/// hold a change that was never stored, so the activation is dropped before it serves anything else (Orleans hands
+/// the calls queued behind it to a fresh activation, which reads what is stored) and the caller hears the failure.
+/// </summary>
+public static class StoredState
+{
+    public static async Task WriteOrReloadAsync<T>(this IPersistentState<T> state, IGrainBase grain)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(grain);
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            grain.DeactivateOnIdle();
+            throw;
+        }
+    }
+}

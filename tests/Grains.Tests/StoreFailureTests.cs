@@ -1,0 +1,149 @@
+using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Orders;
+using GroupPay.Silo;
+using GroupPay.Testing;
+
+namespace GroupPay.Grains.Tests;
+
+/// <summary>A cluster whose grain storage and reminders live in an embedded Garnet of its own, which a test stops
+/// (every connection refused, as when Redis dies) and starts again on the same port and data.</summary>
+public sealed class StoreOutageFixture : ClusterFixture
+{
+    private readonly string _dataDir = Directory.CreateTempSubdirectory("grouppay-outage-").FullName;
+    private readonly int _port = FreePort.Get();
+    private readonly Lock _gate = new();
+    private EmbeddedGarnet? _store;
+
+    /// <summary>Silos are configured in parallel: the store starts once.</summary>
+    protected override string StoreConnection(string redis)
+    {
+        StartStore();
+        return "127.0.0.1:" + _port;
+    }
+
+    public void StopStore()
+    {
+        lock (_gate)
+        {
+            _store?.Dispose();
+            _store = null;
+        }
+    }
+
+    public void StartStore()
+    {
+        lock (_gate)
+        {
+            _store ??= EmbeddedGarnet.Start(_port, _dataDir);
+        }
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        StopStore();
+        Directory.Delete(_dataDir, recursive: true);
+    }
+}
+
+/// <summary>A failed write is a failed operation: the caller hears the failure, and nothing later sees, counts or
+/// acknowledges the change that was not stored.</summary>
+public sealed class StoreFailureTests(StoreOutageFixture fixture) : IClassFixture<StoreOutageFixture>
+{
+    private IOrderGrain Group(string groupId) => fixture.Client.GetGrain<IOrderGrain>(groupId);
+
+    /// <summary>Calls <paramref name="call"/> until the store answers again (failures while it reconnects are retried).</summary>
+    private static Task<T> OnceTheStoreIsBackAsync<T>(Func<Task<T>> call) where T : class =>
+        Eventually.ValueAsync<T?>(
+            async () =>
+            {
+                try
+                {
+                    return await call();
+                }
+                catch (Exception ex) when (ex is not GroupPayException)
+                {
+                    return null;
+                }
+            },
+            result => result is not null,
+            TimeSpan.FromSeconds(60))!;
+
+    private async Task WhileTheStoreIsDownAsync(Func<Task> call)
+    {
+        fixture.StopStore();
+        try
+        {
+            await Assert.ThrowsAnyAsync<Exception>(call);
+        }
+        finally
+        {
+            fixture.StartStore();
+        }
+    }
+
+    private async Task<(string CampaignId, string GroupId, string Leader)> OpenGroupAsync(CampaignDefinition campaign)
+    {
+        var campaignId = await fixture.DefineCampaignAsync(campaign);
+        var groupId = ClusterFixture.NewGroupId();
+        var leader = ClusterFixture.NewUser();
+        await Group(groupId).CreateAsync(new CreateGroup(campaignId, leader, null));
+        var started = await Group(groupId).PayAsync(new StartPayment(leader, null, "127.0.0.1", null));
+        await Group(groupId).ApplyPaymentAsync(new PaymentNotice(started.OutTradeNo, "4200000000000000000000000100", 990, leader, null));
+        return (campaignId, groupId, leader);
+    }
+
+    [Fact]
+    public async Task APaymentWhoseWriteFailedIsAppliedByWeChatsRetryInsteadOfCountedAsADuplicate()
+    {
+        var campaignId = await fixture.DefineCampaignAsync();
+        var groupId = ClusterFixture.NewGroupId();
+        var leader = ClusterFixture.NewUser();
+        await Group(groupId).CreateAsync(new CreateGroup(campaignId, leader, null));
+        var started = await Group(groupId).PayAsync(new StartPayment(leader, null, "127.0.0.1", null));
+        var notice = new PaymentNotice(started.OutTradeNo, "4200000000000000000000000101", 990, leader, null);
+
+        await WhileTheStoreIsDownAsync(() => Group(groupId).ApplyPaymentAsync(notice));
+
+        // WeChat's retry of the same notify: the first answer that succeeds must be the one that applied (and stored)
+        // the payment, never a "duplicate" of a change that was only ever in memory.
+        Assert.Equal(new PaymentApplied(PaymentDisposition.Applied, GroupStatus.Open), await OnceTheStoreIsBackAsync(() => Group(groupId).ApplyPaymentAsync(notice)));
+        Assert.Equal(PaymentDisposition.Duplicate, (await Group(groupId).ApplyPaymentAsync(notice)).Disposition);
+    }
+
+    [Fact]
+    public async Task AJoinWhoseWriteFailedLeavesTheSlotFreeForTheNextJoiner()
+    {
+        var (_, groupId, _) = await OpenGroupAsync(ClusterFixture.Campaign(groupSize: 2));
+        var (first, second) = (ClusterFixture.NewUser(), ClusterFixture.NewUser());
+
+        await WhileTheStoreIsDownAsync(() => Group(groupId).JoinAsync(first, null));
+
+        var view = await OnceTheStoreIsBackAsync(() => Group(groupId).GetAsync(first));
+        Assert.Equal((SlotStatus.Free, (int?)null), (view.Slots[1].Status, view.MySlot));
+        var joined = await Group(groupId).JoinAsync(second, null);
+        Assert.Equal((SlotStatus.Held, (int?)1), (joined.Slots[1].Status, joined.MySlot));
+    }
+}
+
+/// <summary>The campaign's side of a hold that was never stored: its reservation id comes back for another user.</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class ReservationTakeoverTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task AReservationIdReusedForAnotherUserMovesTheUnitAndTheLimitToThem()
+    {
+        var campaignId = await fixture.DefineCampaignAsync(ClusterFixture.Campaign(stock: 5));
+        var campaign = fixture.Client.GetGrain<ICampaignGrain>(campaignId);
+        var (first, second) = (ClusterFixture.NewUser(), ClusterFixture.NewUser());
+
+        await campaign.ReserveAsync("g1/1/1", first);
+        await campaign.ReserveAsync("g1/1/1", second);
+
+        Assert.Equal(1, (await campaign.GetAsync())!.Reserved);
+        // One per user: the unit now counts against the second user, and the first may hold another.
+        await Assert.ThrowsAsync<CampaignClosedException>(() => campaign.ReserveAsync("g2/1/1", second));
+        await campaign.ReserveAsync("g3/1/1", first);
+        Assert.Equal(2, (await campaign.GetAsync())!.Reserved);
+    }
+}
