@@ -154,6 +154,7 @@ public sealed partial class OrderGrain(
     {
         RequireOpenid(openid);
         EnsureExists();
+        await CatchUpWithTimeAsync();
         if (FindMemberSlot(openid) is null)
         {
             await HoldFreeSlotAsync(openid, referralCode);
@@ -169,8 +170,9 @@ public sealed partial class OrderGrain(
         ArgumentNullException.ThrowIfNull(command);
         RequireOpenid(command.PayerOpenid);
         EnsureExists();
+        await CatchUpWithTimeAsync();
         var now = Now;
-        var changed = ExpireHolds(now);
+        var changed = false;
 
         SlotRecord slot;
         if (command.Slot is not { } index)
@@ -216,7 +218,7 @@ public sealed partial class OrderGrain(
             Supersede(State.Attempts[previous]);
         }
 
-        var holdUntil = now + TimeSpan.FromMinutes(Terms.HoldMinutes);
+        var holdUntil = HoldUntil(now);
         if (slot.HoldExpiresAt < holdUntil)
         {
             slot.HoldExpiresAt = holdUntil;
@@ -289,8 +291,10 @@ public sealed partial class OrderGrain(
             }
             throw new NotifyRejectedException(anomaly);
         }
+        // The payment is judged by when WeChat took it (time_end), before the clock moves the group on.
         var disposition = ApplyPayment(notice);
-        if (disposition != PaymentDisposition.Duplicate)
+        var timeMoved = ExpireHolds(Now) | CloseAtDeadline(Now);
+        if (disposition != PaymentDisposition.Duplicate || timeMoved)
         {
             await SaveAsync();
         }
@@ -389,6 +393,24 @@ public sealed partial class OrderGrain(
         }
     }
 
+    /// <summary>Holds that lapsed and a deadline that passed take effect in every command, not only when the reminder
+    /// fires: stored first, so no command decides on a group that time has already moved on.</summary>
+    private async Task CatchUpWithTimeAsync()
+    {
+        if (ExpireHolds(Now) | CloseAtDeadline(Now))
+        {
+            await SaveAsync();
+        }
+    }
+
+    /// <summary>A new or renewed hold: the campaign's hold time, never past the group's deadline (WeChat's time_expire
+    /// then stops payments at the deadline too).</summary>
+    private DateTimeOffset HoldUntil(DateTimeOffset now)
+    {
+        var until = now + TimeSpan.FromMinutes(Terms.HoldMinutes);
+        return State.Status == GroupStatus.Open && State.Deadline is { } deadline && deadline < until ? deadline : until;
+    }
+
     /// <summary>
     /// Keeps one <c>wake</c> reminder no later than the next hold expiry, deadline or deferred effect, and changes
     /// its registration (a Redis write) only when that moves earlier, or later once it has fired. Effects due now run
@@ -428,19 +450,21 @@ public sealed partial class OrderGrain(
     private DateTimeOffset? NextDue(DateTimeOffset now)
     {
         IEnumerable<DateTimeOffset> times = State.Outbox.Where(e => e.NotBefore > now).Select(e => e.NotBefore);
-        times = times.Concat(State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt is not null).Select(s => s.HoldExpiresAt!.Value));
+        times = times.Concat(State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt is not null)
+            .Select(s => s.HoldExpiresAt!.Value + Options.PaymentGrace));
         if (State.Status == GroupStatus.Open && State.Deadline is { } deadline)
         {
-            times = times.Append(deadline);
+            times = times.Append(deadline + Options.PaymentGrace);
         }
         return times.Any() ? times.Min() : null;
     }
 
-    /// <summary>Frees every slot whose hold lapsed unpaid; a lapsed leader hold abandons a pending group.</summary>
+    /// <summary>Frees every slot whose hold lapsed unpaid (its expiry plus <see cref="OrderOptions.PaymentGrace"/>: a
+    /// payment WeChat took before the expiry may still be on its way); a lapsed leader hold abandons a pending group.</summary>
     private bool ExpireHolds(DateTimeOffset now)
     {
         var changed = false;
-        foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt <= now))
+        foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt + Options.PaymentGrace <= now))
         {
             if (slot.LiveAttempt is { } live && State.Attempts[live].Status == AttemptStatus.Creating)
             {
@@ -461,10 +485,11 @@ public sealed partial class OrderGrain(
         return changed;
     }
 
-    /// <summary>At the deadline an open group fails (every payer refunded) or, with virtual fill, completes.</summary>
+    /// <summary>At the deadline (plus <see cref="OrderOptions.PaymentGrace"/>, for payments taken before it whose notify
+    /// is on its way) an open group fails (every payer refunded) or, with virtual fill, completes.</summary>
     private bool CloseAtDeadline(DateTimeOffset now)
     {
-        if (State.Status != GroupStatus.Open || State.Deadline > now)
+        if (State.Status != GroupStatus.Open || State.Deadline + Options.PaymentGrace > now)
         {
             return false;
         }
@@ -856,10 +881,15 @@ public sealed partial class OrderGrain(
         stats.Add(State.CampaignId!, Counter.PaymentsPaid);
 
         var slot = State.Slots[attempt.SlotIndex];
+        // Kept only when WeChat took it (time_end) while its hold stood and before the deadline, each with the stated
+        // grace for clocks: which call ran first decides nothing.
+        var paidAt = attempt.PaidAt.Value;
         var acceptable = !wasClosed
             && State.Status is GroupStatus.Pending or GroupStatus.Open
             && (State.Status == GroupStatus.Open || slot.Index == 0)
-            && slot.Status == SlotStatus.Held && slot.MemberOpenid == attempt.MemberOpenid;
+            && slot.Status == SlotStatus.Held && slot.MemberOpenid == attempt.MemberOpenid
+            && paidAt <= attempt.PayableUntil + Options.PaymentGrace
+            && (State.Status != GroupStatus.Open || paidAt <= State.Deadline + Options.PaymentGrace);
         if (!acceptable)
         {
             RequestRefund(attempt);
@@ -1115,7 +1145,7 @@ public sealed partial class OrderGrain(
         ExpireHolds(Now);
         var slot = State.Slots.FirstOrDefault(s => s.Status == SlotStatus.Free) ?? throw new GroupFullException();
         await BindReferralAsync(openid, referralCode);
-        await HoldAsync(slot, State.CampaignId!, openid, Now + TimeSpan.FromMinutes(Terms.HoldMinutes));
+        await HoldAsync(slot, State.CampaignId!, openid, HoldUntil(Now));
         stats.Add(State.CampaignId!, Counter.Joined);
         return slot;
     }
@@ -1197,6 +1227,8 @@ public sealed partial class OrderGrain(
     {
         switch (State.Status)
         {
+            case GroupStatus.Open when Now >= State.Deadline:
+                throw new GroupClosedException("past its deadline");
             case GroupStatus.Open:
             case GroupStatus.Pending when slotIndex is null or 0:
                 return;

@@ -17,6 +17,11 @@ public sealed class OrderOptions
     /// <summary>The longest pause between two tries of a failing effect.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromMinutes(10);
 
+    /// <summary>How long after a hold's expiry, or the group's deadline, a payment WeChat took before it is still
+    /// awaited: the slot is freed, and the group closed, only then. A payment is kept when its time_end is no later than
+    /// the hold's expiry (and the deadline) plus this.</summary>
+    public TimeSpan PaymentGrace { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How many times a refund call that WeChat says is safe to repeat (SYSTEMERROR, timeouts, …) is sent under
     /// one number before the refund goes to the operator queue.</summary>
     public int MaxRefundTries { get; set; } = 8;

@@ -123,6 +123,20 @@ public class ClusterFixture : IAsyncLifetime
             Time.Advance(left < step ? left : step);
             await Task.Delay(30);
         }
+        await SyncClocksAsync();
+    }
+
+    /// <summary>The sandbox's clock runs on real time (plus what tests advanced it by) while the grains' fake clock
+    /// stands still between advances: brings the fake clock up to WeChat's, so time_end and the grains' times agree as
+    /// they do in production.</summary>
+    public async Task SyncClocksAsync()
+    {
+        var clock = await Sandbox.GetFromJsonAsync<System.Text.Json.JsonElement>("/sandbox/clock");
+        var wechatNow = clock.GetProperty("now").GetDateTimeOffset();
+        if (wechatNow > Time.GetUtcNow())
+        {
+            Time.Advance(wechatNow - Time.GetUtcNow());
+        }
     }
 
     public async Task<string> DefineCampaignAsync(CampaignDefinition? definition = null)
@@ -151,8 +165,11 @@ public class ClusterFixture : IAsyncLifetime
     public static string NewUser() => "o-test-" + Guid.NewGuid().ToString("N")[..10];
 
     /// <summary>The payer confirms the payment in the sandbox cashier (WeixinJSBridge's stand-in).</summary>
-    public Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid) =>
-        SandboxServer.PayAtCashierAsync(Sandbox, started.Jsapi, openid);
+    public async Task<HttpResponseMessage> PayAtCashierAsync(PaymentStarted started, string openid)
+    {
+        await SyncClocksAsync();
+        return await SandboxServer.PayAtCashierAsync(Sandbox, started.Jsapi, openid);
+    }
 
     /// <summary>Starts a payment and pays it at the cashier; the notify then flows to the grain.</summary>
     public async Task<PaymentStarted> PayAsync(string groupId, string payer, int? slot = null, string? referralCode = null)
