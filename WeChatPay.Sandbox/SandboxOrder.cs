@@ -129,6 +129,12 @@ internal enum RefundStatus
 /// <summary>One refund of an order; mutable members are guarded by the order's <see cref="SandboxOrder.Gate"/>.</summary>
 internal sealed class SandboxRefund
 {
+    /// <summary><c>refund_request_source</c> of a refund made through <c>/secapi/pay/refund</c>.</summary>
+    public const string ApiSource = "API";
+
+    /// <summary><c>refund_request_source</c> of a refund made in the merchant console (商户平台).</summary>
+    public const string ConsoleSource = "VENDOR_PLATFORM";
+
     public SandboxRefund(
         SandboxOrder order,
         string outRefundNo,
@@ -148,12 +154,6 @@ internal sealed class SandboxRefund
         RequestedAt = requestedAt;
         RequestSource = requestSource;
     }
-
-    /// <summary><c>refund_request_source</c> of a refund made through <c>/secapi/pay/refund</c>.</summary>
-    public const string ApiSource = "API";
-
-    /// <summary><c>refund_request_source</c> of a refund made in the merchant console (商户平台).</summary>
-    public const string ConsoleSource = "VENDOR_PLATFORM";
 
     public SandboxOrder Order { get; }
 
