@@ -1,6 +1,6 @@
 namespace GroupPay.WeChatPay.Sandbox;
 
-/// <summary>The merchant APIs a SYSTEMERROR can be injected into.</summary>
+/// <summary>The merchant APIs (a SYSTEMERROR can be injected into all but downloadbill).</summary>
 internal enum MerchantApi
 {
     UnifiedOrder,
@@ -8,6 +8,7 @@ internal enum MerchantApi
     CloseOrder,
     Refund,
     RefundQuery,
+    DownloadBill,
 }
 
 /// <summary>
@@ -23,6 +24,11 @@ internal sealed class FaultInjection
     private long _couponFee;
     private long _notifyDelayTicks;
     private int _refundsStayProcessing;
+    private int _refundCloses;
+    private int _refundChanges;
+    private int _refundErrors;
+    private string _refundErrorCode = "";
+    private int _payOnClose;
 
     /// <summary>Raised when <c>refundsStayProcessing</c> goes from on to off.</summary>
     public event EventHandler? RefundsReleased;
@@ -41,6 +47,21 @@ internal sealed class FaultInjection
     public int TakeConcurrentNotifies() => Interlocked.Exchange(ref _concurrentNotifies, 0);
 
     public long TakeCouponFee() => Interlocked.Exchange(ref _couponFee, 0);
+
+    public bool TryConsumePayOnClose() => TryConsume(ref _payOnClose);
+
+    /// <summary>How the next refund to settle ends: REFUNDCLOSE while those are armed, then CHANGE, else SUCCESS.</summary>
+    public RefundStatus TakeRefundOutcome() =>
+        TryConsume(ref _refundCloses) ? RefundStatus.RefundClose
+        : TryConsume(ref _refundChanges) ? RefundStatus.Change
+        : RefundStatus.Success;
+
+    /// <summary>The err_code the next refund call answers with, when <c>refundErrors</c> is armed.</summary>
+    public bool TryConsumeRefundError(out string code)
+    {
+        code = Volatile.Read(ref _refundErrorCode);
+        return TryConsume(ref _refundErrors);
+    }
 
     public void Apply(FaultSettings settings)
     {
@@ -68,6 +89,17 @@ internal sealed class FaultInjection
         {
             SetRefundsStayProcessing(stay);
         }
+        if (settings.RefundOutcomes is { } outcomes)
+        {
+            SetIf(ref _refundCloses, outcomes.RefundClose);
+            SetIf(ref _refundChanges, outcomes.Change);
+        }
+        if (settings.RefundErrors is { } refundErrors)
+        {
+            Volatile.Write(ref _refundErrorCode, refundErrors.Code!);
+            Interlocked.Exchange(ref _refundErrors, refundErrors.Count);
+        }
+        SetIf(ref _payOnClose, settings.PayOnClose);
     }
 
     public void Reset()
@@ -81,6 +113,10 @@ internal sealed class FaultInjection
         {
             Interlocked.Exchange(ref _systemErrors[i], 0);
         }
+        Interlocked.Exchange(ref _refundCloses, 0);
+        Interlocked.Exchange(ref _refundChanges, 0);
+        Interlocked.Exchange(ref _refundErrors, 0);
+        Interlocked.Exchange(ref _payOnClose, 0);
         SetRefundsStayProcessing(false);
     }
 
@@ -100,6 +136,9 @@ internal sealed class FaultInjection
             Refund = Volatile.Read(ref _systemErrors[(int)MerchantApi.Refund]),
             Refundquery = Volatile.Read(ref _systemErrors[(int)MerchantApi.RefundQuery]),
         },
+        RefundOutcomes = new RefundOutcomeFaults { RefundClose = Volatile.Read(ref _refundCloses), Change = Volatile.Read(ref _refundChanges) },
+        RefundErrors = Volatile.Read(ref _refundErrors) is > 0 and var count ? new RefundErrorFault { Code = Volatile.Read(ref _refundErrorCode), Count = count } : null,
+        PayOnClose = Volatile.Read(ref _payOnClose),
     };
 
     private void SetRefundsStayProcessing(bool stay)
@@ -157,6 +196,13 @@ internal sealed class FaultSettings
 
     public CouponFault? CouponOnNextNotify { get; set; }
 
+    public RefundOutcomeFaults? RefundOutcomes { get; set; }
+
+    public RefundErrorFault? RefundErrors { get; set; }
+
+    /// <summary>The next N closeorder calls for an unpaid order pay it first (the payer confirmed at that instant), then answer ORDERPAID.</summary>
+    public int? PayOnClose { get; set; }
+
     /// <summary>The problems with these settings, keyed by JSON member; empty when they can be applied.</summary>
     public Dictionary<string, string[]> Validate()
     {
@@ -180,6 +226,20 @@ internal sealed class FaultSettings
             Check(errors, "systemErrors.refund", s.Refund, 10_000);
             Check(errors, "systemErrors.refundquery", s.Refundquery, 10_000);
         }
+        if (RefundOutcomes is { } outcomes)
+        {
+            Check(errors, "refundOutcomes.refundClose", outcomes.RefundClose, 10_000);
+            Check(errors, "refundOutcomes.change", outcomes.Change, 10_000);
+        }
+        if (RefundErrors is { } refundErrors)
+        {
+            if (refundErrors.Code is null || !RefundApi.InjectableErrors.ContainsKey(refundErrors.Code))
+            {
+                errors["refundErrors.code"] = [$"must be one of {string.Join(", ", RefundApi.InjectableErrors.Keys)}"];
+            }
+            Check(errors, "refundErrors.count", refundErrors.Count, 10_000);
+        }
+        Check(errors, "payOnClose", PayOnClose, 10_000);
         return errors;
     }
 
@@ -210,4 +270,20 @@ internal sealed class SystemErrorFaults
 internal sealed class CouponFault
 {
     public long CouponFee { get; set; }
+}
+
+/// <summary>How many of the next refunds to settle end REFUNDCLOSE, then CHANGE, instead of SUCCESS.</summary>
+internal sealed class RefundOutcomeFaults
+{
+    public int? RefundClose { get; set; }
+
+    public int? Change { get; set; }
+}
+
+/// <summary>The next <see cref="Count"/> refund calls answer result_code FAIL with <see cref="Code"/>; nothing is recorded.</summary>
+internal sealed class RefundErrorFault
+{
+    public string? Code { get; set; }
+
+    public int Count { get; set; }
 }

@@ -16,6 +16,7 @@ internal static class MerchantApiEndpoints
         Map(app, "/pay/closeorder", MerchantApi.CloseOrder);
         Map(app, "/secapi/pay/refund", MerchantApi.Refund);
         Map(app, "/pay/refundquery", MerchantApi.RefundQuery);
+        Map(app, "/pay/downloadbill", MerchantApi.DownloadBill);
         return app;
     }
 
@@ -26,11 +27,12 @@ internal static class MerchantApiEndpoints
         app.MapMethods(path, NotPost, RequirePost);
     }
 
-    private static async Task<ContentHttpResult> HandleAsync(
-        HttpRequest request, MerchantApi api, MerchantApiProcessor processor, CancellationToken cancellationToken) =>
-        TypedResults.Content(
-            await processor.ProcessAsync(request.Body, api, request.Headers.TraceParent, cancellationToken).ConfigureAwait(false),
-            XmlContentType);
+    private static async Task<FileContentHttpResult> HandleAsync(
+        HttpRequest request, MerchantApi api, MerchantApiProcessor processor, CancellationToken cancellationToken)
+    {
+        var answer = await processor.ProcessAsync(request.Body, api, request.Headers.TraceParent, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Bytes(answer.Body, answer.ContentType);
+    }
 
     private static ContentHttpResult RequirePost() => TypedResults.Content(MerchantApiProcessor.RequirePost(), XmlContentType);
 }

@@ -12,14 +12,15 @@ internal sealed class MerchantApiProcessor(
     IOptions<SandboxMerchantOptions> merchant,
     FaultInjection faults,
     PayApi pay,
-    RefundApi refund)
+    RefundApi refund,
+    BillApi bill)
 {
     /// <summary>Request bodies above this are refused as XML format errors.</summary>
     public const int MaxBodyBytes = 64 * 1024;
 
     private readonly SandboxMerchantOptions _merchant = merchant.Value;
 
-    public async Task<string> ProcessAsync(Stream body, MerchantApi api, string? traceParent, CancellationToken cancellationToken)
+    public async Task<MerchantAnswer> ProcessAsync(Stream body, MerchantApi api, string? traceParent, CancellationToken cancellationToken)
     {
         byte[] bytes;
         try
@@ -28,11 +29,11 @@ internal sealed class MerchantApiProcessor(
         }
         catch (WeChatPayProtocolException)
         {
-            return RenderReturnFail(MerchantMessages.XmlFormatError);
+            return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.XmlFormatError));
         }
         if (bytes.Length == 0)
         {
-            return RenderReturnFail(MerchantMessages.PostDataEmpty);
+            return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.PostDataEmpty));
         }
         WeChatPayMessage message;
         try
@@ -41,19 +42,20 @@ internal sealed class MerchantApiProcessor(
         }
         catch (WeChatPayProtocolException)
         {
-            return RenderReturnFail(MerchantMessages.XmlFormatError);
+            return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.XmlFormatError));
         }
         var signType = WeChatPaySignType.Md5;
         if (message.TryGet(WeChatPaySignature.SignTypeField, out var signTypeName) && !WeChatPaySignTypes.TryParse(signTypeName, out signType))
         {
-            return RenderReturnFail(MerchantMessages.SignTypeError);
+            return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.SignTypeError));
         }
         if (!message.HasValidSignature(_merchant.ApiKey, signType))
         {
-            return RenderReturnFail(MerchantMessages.SignError);
+            return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.SignError));
         }
         var request = new MerchantRequest(message, signType) { TraceParent = string.IsNullOrEmpty(traceParent) ? null : traceParent };
-        return Handle(request, api).Render(message, _merchant.ApiKey, signType);
+        var reply = Handle(request, api);
+        return reply.RawAnswer ?? MerchantAnswer.Xml(reply.Render(message, _merchant.ApiKey, signType));
     }
 
     /// <summary>The reply to a merchant API path called with another method than POST.</summary>
@@ -84,6 +86,7 @@ internal sealed class MerchantApiProcessor(
             MerchantApi.CloseOrder => pay.CloseOrder(request),
             MerchantApi.Refund => refund.Refund(request),
             MerchantApi.RefundQuery => refund.RefundQuery(request),
+            MerchantApi.DownloadBill => bill.Download(request),
             _ => throw new ArgumentOutOfRangeException(nameof(api), api, null),
         };
     }

@@ -8,12 +8,18 @@ namespace GroupPay.WeChatPay.Sandbox;
 /// </summary>
 internal sealed class MerchantReply
 {
-    private MerchantReply(string? returnFailMessage, string? errCode, string? errCodeDes, IReadOnlyList<KeyValuePair<string, string?>> fields)
+    private MerchantReply(
+        string? returnFailMessage,
+        string? errCode,
+        string? errCodeDes,
+        IReadOnlyList<KeyValuePair<string, string?>> fields,
+        MerchantAnswer? raw = null)
     {
         ReturnFailMessage = returnFailMessage;
         ErrCode = errCode;
         ErrCodeDes = errCodeDes;
         Fields = fields;
+        RawAnswer = raw;
     }
 
     public string? ReturnFailMessage { get; }
@@ -24,11 +30,22 @@ internal sealed class MerchantReply
 
     public IReadOnlyList<KeyValuePair<string, string?>> Fields { get; }
 
+    /// <summary>An answer that is not the signed XML envelope (downloadbill's bill and its failures).</summary>
+    public MerchantAnswer? RawAnswer { get; }
+
     /// <summary><c>return_code=FAIL</c>: the request could not be read or authenticated.</summary>
     public static MerchantReply ReturnFail(string message) => new(message, null, null, []);
 
     /// <summary><c>result_code=FAIL</c> with WeChat's <c>err_code</c> and <c>err_code_des</c>.</summary>
     public static MerchantReply Fail(string errCode, string errCodeDes) => new(null, errCode, errCodeDes, []);
+
+    /// <summary>Bytes sent as they are (a bill).</summary>
+    public static MerchantReply Raw(byte[] body, string contentType) => new(null, null, null, [], new MerchantAnswer(body, contentType));
+
+    /// <summary>downloadbill's failure: unsigned <c>return_code=FAIL</c> with its own <c>return_msg</c> and <c>error_code</c>.</summary>
+    public static MerchantReply BillFail(string returnMsg, string? errorCode) => Raw(
+        WeChatPayXml.SerializeToUtf8(new WeChatPayMessage().Add("return_code", "FAIL").Add("return_msg", returnMsg).Add("error_code", errorCode)),
+        MerchantApiEndpoints.XmlContentType);
 
     public static MerchantReply Success(params IReadOnlyList<KeyValuePair<string, string?>> fields) => new(null, null, null, fields);
 
@@ -55,6 +72,12 @@ internal sealed class MerchantReply
         }
         return WeChatPayXml.Serialize(message.SignWith(apiKey, signType));
     }
+}
+
+/// <summary>What goes back on the wire.</summary>
+internal sealed record MerchantAnswer(byte[] Body, string ContentType)
+{
+    public static MerchantAnswer Xml(string xml) => new(System.Text.Encoding.UTF8.GetBytes(xml), MerchantApiEndpoints.XmlContentType);
 }
 
 /// <summary>A merchant API request that passed the envelope checks: parsed, signature verified, our merchant.</summary>

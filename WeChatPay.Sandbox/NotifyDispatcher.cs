@@ -51,13 +51,14 @@ internal sealed partial class NotifyDispatcher(
         Start(new NotifyJob(refund.Order, NotifyKind.Refund, refund.NotifyUrl!, body, refund.OutRefundNo, 0, 0));
     }
 
-    /// <summary>Sends the payment notify of a paid order once, now, outside any schedule; returns the attempt.</summary>
-    public Task<NotifyAttempt> RedeliverPaymentAsync(SandboxOrder order, CancellationToken cancellationToken)
+    /// <summary>Sends the payment notify of a paid order once, now, outside any schedule (with <paramref name="forged"/>'s
+    /// amount or payer, if given); returns the attempt.</summary>
+    public Task<NotifyAttempt> RedeliverPaymentAsync(SandboxOrder order, NotifyOverrideRequest? forged, CancellationToken cancellationToken)
     {
         byte[] body;
         lock (order.Gate)
         {
-            body = NotifyMessages.Payment(order, _apiKey);
+            body = NotifyMessages.Payment(order, _apiKey, forged);
         }
         var job = new NotifyJob(order, NotifyKind.Payment, order.Terms.NotifyUrl, body, null, 0, 0);
         return SendAsync(job, 0, "redeliver", canDrop: false, cancellationToken);

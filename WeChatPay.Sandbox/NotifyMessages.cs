@@ -15,10 +15,11 @@ internal static class NotifyMessages
     ];
 
     /// <summary>The payment notify of a paid order, signed with the order's sign type (<c>sign_type</c> included for
-    /// HMAC-SHA256). The caller holds the order's lock.</summary>
-    public static byte[] Payment(SandboxOrder order, string apiKey)
+    /// HMAC-SHA256). <paramref name="forged"/> replaces the amount or payer (still signed correctly). The caller holds the order's lock.</summary>
+    public static byte[] Payment(SandboxOrder order, string apiKey, NotifyOverrideRequest? forged = null)
     {
         var payment = order.Payment ?? throw new InvalidOperationException($"Order {order.OutTradeNo} is not paid.");
+        var totalFee = forged?.TotalFee ?? order.Terms.TotalFee;
         var message = new WeChatPayMessage()
             .Add("return_code", "SUCCESS")
             .Add("appid", order.Terms.AppId)
@@ -26,13 +27,13 @@ internal static class NotifyMessages
             .Add("device_info", order.Terms.DeviceInfo)
             .Add("nonce_str", WeChatPayNonce.Create())
             .Add("result_code", "SUCCESS")
-            .Add("openid", payment.PayerOpenid)
+            .Add("openid", forged?.Openid ?? payment.PayerOpenid)
             .Add("is_subscribe", "N")
             .Add("trade_type", order.Terms.TradeType)
             .Add("bank_type", "CFT")
-            .Add("total_fee", order.Terms.TotalFee)
+            .Add("total_fee", totalFee)
             .Add("fee_type", "CNY")
-            .Add("cash_fee", payment.CashFee);
+            .Add("cash_fee", Math.Max(totalFee - payment.CouponFee, 0));
         foreach (var (name, value) in PayApi.CouponFields(payment))
         {
             message.Add(name, value);
@@ -49,13 +50,16 @@ internal static class NotifyMessages
         return WeChatPayXml.SerializeToUtf8(message.SignWith(apiKey, order.SignType));
     }
 
-    /// <summary>The refund notify of a settled refund: no outer sign, the details AES-encrypted in <c>req_info</c>.
-    /// The caller holds the order's lock.</summary>
+    /// <summary>The refund notify of a settled refund (SUCCESS, REFUNDCLOSE or CHANGE; success_time only for SUCCESS): no outer
+    /// sign, the details AES-encrypted in <c>req_info</c>. The caller holds the order's lock.</summary>
     public static byte[] Refund(SandboxRefund refund, string apiKey)
     {
         var order = refund.Order;
         var payment = order.Payment ?? throw new InvalidOperationException($"Order {order.OutTradeNo} is not paid.");
-        var successAt = refund.SuccessAt ?? throw new InvalidOperationException($"Refund {refund.OutRefundNo} has not succeeded.");
+        if (refund.Status == RefundStatus.Processing)
+        {
+            throw new InvalidOperationException($"Refund {refund.OutRefundNo} has not settled.");
+        }
         var details = new WeChatPayMessage()
             .Add("transaction_id", payment.TransactionId)
             .Add("out_trade_no", order.OutTradeNo)
@@ -64,11 +68,11 @@ internal static class NotifyMessages
             .Add("total_fee", order.Terms.TotalFee)
             .Add("refund_fee", refund.RefundFee)
             .Add("settlement_refund_fee", refund.RefundFee)
-            .Add("refund_status", "SUCCESS")
-            .Add("success_time", WeChatPayTime.FormatDashed(successAt))
+            .Add("refund_status", refund.StatusName)
+            .Add("success_time", refund.SuccessAt is { } successAt ? WeChatPayTime.FormatDashed(successAt) : null)
             .Add("refund_recv_accout", RefundApi.RefundRecvAccount)
             .Add("refund_account", refund.RefundAccount)
-            .Add("refund_request_source", "API");
+            .Add("refund_request_source", refund.RequestSource);
         var reqInfo = RefundNotifyCipher.Encrypt(WeChatPayXml.Serialize(details, "root"), apiKey);
         return WeChatPayXml.SerializeToUtf8(new WeChatPayMessage()
             .Add("return_code", "SUCCESS")

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace GroupPay.WeChatPay.Sandbox;
 
 /// <summary><c>/pay/unifiedorder</c>, <c>/pay/orderquery</c> and <c>/pay/closeorder</c> (wechatpay.md §2, §5.1, §5.2).</summary>
-internal sealed class PayApi(SandboxStore store, TimeProvider clock, IOptions<SandboxOptions> options)
+internal sealed class PayApi(SandboxStore store, FaultInjection faults, PaymentDesk desk, TimeProvider clock, IOptions<SandboxOptions> options)
 {
     private static readonly string[] UnifiedOrderRequired =
         ["body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url", "trade_type"];
@@ -122,6 +122,7 @@ internal sealed class PayApi(SandboxStore store, TimeProvider clock, IOptions<Sa
         {
             return MerchantReply.Fail("ORDERNOTEXIST", MerchantMessages.OrderNotExist);
         }
+        PayIfTheFaultSaysSo(order);
         var now = clock.GetUtcNow();
         lock (order.Gate)
         {
@@ -140,6 +141,21 @@ internal sealed class PayApi(SandboxStore store, TimeProvider clock, IOptions<Sa
                     order.ClosedAt = now;
                     return MerchantReply.Success();
             }
+        }
+    }
+
+    /// <summary>The <c>payOnClose</c> fault: the payer confirms just before the close arrives, through the cashier's path
+    /// (so the payment notify goes out as usual); the close then finds the order paid.</summary>
+    private void PayIfTheFaultSaysSo(SandboxOrder order)
+    {
+        bool unpaid;
+        lock (order.Gate)
+        {
+            unpaid = order.State == OrderState.NotPay;
+        }
+        if (unpaid && faults.TryConsumePayOnClose())
+        {
+            desk.Pay(order, order.Terms.Openid ?? _options.EffectiveTestUsers[0], evenIfClosed: false, out _);
         }
     }
 

@@ -8,7 +8,8 @@ namespace GroupPay.WeChatPay.Sandbox;
 /// <c>/secapi/pay/refund</c> and <c>/pay/refundquery</c> (wechatpay.md §5.3, §5.4). The sandbox does not
 /// require the client certificate WeChat demands on <c>/secapi/</c>.
 /// </summary>
-internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement, TimeProvider clock, IOptions<SandboxOptions> options)
+internal sealed class RefundApi(
+    SandboxStore store, RefundSettlement settlement, FaultInjection faults, TimeProvider clock, IOptions<SandboxOptions> options)
 {
     public const string DefaultRefundAccount = "REFUND_SOURCE_RECHARGE_FUNDS";
     public const string RefundRecvAccount = "支付用户的零钱";
@@ -19,6 +20,18 @@ internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement,
     /// <summary>refundquery lists at most this many refunds per page (<c>offset</c> pages further).</summary>
     public const int PageSize = 10;
 
+    /// <summary>The refund err_codes <c>refundErrors</c> can inject, with WeChat's err_code_des.</summary>
+    public static IReadOnlyDictionary<string, string> InjectableErrors { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["NOTENOUGH"] = "基本账户余额不足，请充值后重新发起",
+        ["USER_ACCOUNT_ABNORMAL"] = "退款请求失败，用户帐号注销",
+        ["TRADE_OVERDUE"] = "订单已经超过退款期限",
+        ["ERROR"] = "申请退款业务发生错误",
+        ["INVALID_REQ_TOO_MUCH"] = "无效请求过多",
+        ["BIZERR_NEED_RETRY"] = "退款业务流程错误，需要商户触发重试来解决",
+        ["FREQUENCY_LIMITED"] = "频率限制",
+    };
+
     private readonly SandboxOptions _options = options.Value;
 
     public MerchantReply Refund(MerchantRequest request)
@@ -26,6 +39,10 @@ internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement,
         if (ValidateRefund(request) is { } invalid)
         {
             return invalid;
+        }
+        if (faults.TryConsumeRefundError(out var injected))
+        {
+            return MerchantReply.Fail(injected, InjectableErrors[injected]);
         }
         var outRefundNo = request["out_refund_no"]!;
         var totalFee = long.Parse(request["total_fee"]!, CultureInfo.InvariantCulture);
@@ -50,13 +67,9 @@ internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement,
             {
                 return MerchantReply.Fail("INVALID_REQUEST", "订单金额total_fee与原订单金额不一致");
             }
-            if (order.RefundedFee + refundFee > order.Terms.TotalFee)
+            if (RefuseAmount(order, refundFee) is { } refused)
             {
-                return MerchantReply.Fail("ERROR", "退款金额大于支付金额");
-            }
-            if (order.Refunds.Count >= MaxRefundsPerOrder)
-            {
-                return MerchantReply.Fail("ERROR", "部分退款次数超过上限");
+                return MerchantReply.Fail("ERROR", refused);
             }
             var candidate = new SandboxRefund(
                 order,
@@ -75,6 +88,34 @@ internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement,
         }
         settlement.Schedule(refund);
         return RefundReply(refund);
+    }
+
+    /// <summary>
+    /// A refund made in the merchant console (商户平台): WeChat numbers it itself (no merchant out_refund_no exists,
+    /// so the sandbox uses the refund_id; the docs found do not say what WeChat puts there), marks it
+    /// <c>VENDOR_PLATFORM</c> and notifies the configured refund URL. Null <paramref name="refundFee"/> = all not yet refunded.
+    /// </summary>
+    public SandboxRefund? ConsoleRefund(SandboxOrder order, long? refundFee, out string? refusal)
+    {
+        var now = clock.GetUtcNow();
+        SandboxRefund refund;
+        lock (order.Gate)
+        {
+            var fee = refundFee ?? order.Terms.TotalFee - order.RefundedFee;
+            refusal = order.State != OrderState.Success ? "The order is not paid."
+                : fee <= 0 ? "Nothing is left to refund."
+                : RefuseAmount(order, fee);
+            if (refusal is not null)
+            {
+                return null;
+            }
+            var refundId = SandboxIds.NewRefundId(now);
+            refund = store.ClaimRefund(new SandboxRefund(
+                order, refundId, refundId, fee, DefaultRefundAccount, _options.RefundNotifyUrl, now, SandboxRefund.ConsoleSource));
+            order.AddRefund(refund);
+        }
+        settlement.Schedule(refund);
+        return refund;
     }
 
     public MerchantReply RefundQuery(MerchantRequest request)
@@ -189,6 +230,13 @@ internal sealed class RefundApi(SandboxStore store, RefundSettlement settlement,
         }
         return null;
     }
+
+    /// <summary>WeChat's refusal of <paramref name="refundFee"/> more for <paramref name="order"/>, if any (the caller holds its lock).
+    /// Closed and abnormal refunds gave nothing back, so they neither count toward the paid amount nor, closed, toward the 50.</summary>
+    private static string? RefuseAmount(SandboxOrder order, long refundFee) =>
+        order.RefundedFee + refundFee > order.Terms.TotalFee ? "退款金额大于支付金额"
+        : order.OpenRefundCount >= MaxRefundsPerOrder ? "部分退款次数超过上限"
+        : null;
 
     /// <summary>A repeated out_refund_no: the same refund again when the amounts match, else refused.</summary>
     private static MerchantReply SameRefund(SandboxRefund existing, SandboxOrder order, long totalFee, long refundFee) =>

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace GroupPay.WeChatPay.Sandbox;
 
 /// <summary>
-/// Moves refunds from PROCESSING to SUCCESS and then sends the refund notify. A refund settles when
+/// Moves refunds from PROCESSING to SUCCESS (or, with the <c>refundOutcomes</c> fault, REFUNDCLOSE or CHANGE) and then
+/// sends the refund notify. A refund settles when
 /// <c>Sandbox:RefundSettleDelay</c> × <c>TimeScale</c> of real time has passed, or, whichever comes first, when the
 /// sandbox clock is <c>RefundSettleDelay</c> past the request (checked by queries). While the fault
 /// <c>refundsStayProcessing</c> is on nothing settles; refunds held by it settle when it is cleared.
@@ -67,8 +68,10 @@ internal sealed class RefundSettlement
             {
                 return;
             }
-            refund.Status = RefundStatus.Success;
-            refund.SuccessAt = _clock.GetUtcNow();
+            var now = _clock.GetUtcNow();
+            refund.Status = _faults.TakeRefundOutcome();
+            refund.SettledAt = now;
+            refund.SuccessAt = refund.Status == RefundStatus.Success ? now : null;
         }
         if (refund.NotifyUrl is not null)
         {

@@ -52,6 +52,7 @@ public static class SandboxApp
         services.AddSingleton<PaymentDesk>();
         services.AddSingleton<PayApi>();
         services.AddSingleton<RefundApi>();
+        services.AddSingleton<BillApi>();
         services.AddSingleton<MerchantApiProcessor>();
         services.AddSingleton<Cashier>();
         services.AddSingleton<OAuthCodes>();

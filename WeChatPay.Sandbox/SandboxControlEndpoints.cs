@@ -20,6 +20,7 @@ internal static class SandboxControlEndpoints
         group.MapGet("/orders/{outTradeNo}", GetOrder);
         group.MapPost("/orders/{outTradeNo}/pay", PayOrder);
         group.MapPost("/orders/{outTradeNo}/notify", RedeliverNotify);
+        group.MapPost("/orders/{outTradeNo}/console-refund", ConsoleRefund);
         group.MapGet("/notifications", ListNotifications);
         return group;
     }
@@ -90,13 +91,22 @@ internal static class SandboxControlEndpoints
         };
     }
 
-    /// <summary>Sends the payment notify once more, now (a late or duplicate notify on demand), and returns the attempt.</summary>
-    private static async Task<Results<Ok<NotifyAttempt>, NotFound, ProblemHttpResult>> RedeliverNotify(
-        string outTradeNo, SandboxStore store, NotifyDispatcher notifies, CancellationToken cancellationToken)
+    /// <summary>Sends the payment notify once more, now (a late or duplicate notify on demand), and returns the attempt.
+    /// A body <c>{"totalFee","openid"}</c> makes it a correctly signed notify for another amount or payer.</summary>
+    private static async Task<Results<Ok<NotifyAttempt>, NotFound, ProblemHttpResult, ValidationProblem>> RedeliverNotify(
+        string outTradeNo, NotifyOverrideRequest? forged, SandboxStore store, NotifyDispatcher notifies, CancellationToken cancellationToken)
     {
         if (store.FindOrder(outTradeNo) is not { } order)
         {
             return TypedResults.NotFound();
+        }
+        if (forged is { TotalFee: <= 0 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["totalFee"] = ["must be a positive number of fen"] });
+        }
+        if (forged is { Openid: { } openid } && !OAuthRules.IsOpenid(openid))
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["openid"] = ["must be an openid ([0-9A-Za-z_-], 1..128)"] });
         }
         bool paid;
         lock (order.Gate)
@@ -107,7 +117,29 @@ internal static class SandboxControlEndpoints
         {
             return TypedResults.Problem("The order is not paid; there is no payment notify.", statusCode: StatusCodes.Status409Conflict, title: "not-paid");
         }
-        return TypedResults.Ok(await notifies.RedeliverPaymentAsync(order, cancellationToken).ConfigureAwait(false));
+        return TypedResults.Ok(await notifies.RedeliverPaymentAsync(order, forged, cancellationToken).ConfigureAwait(false));
+    }
+
+    /// <summary>A refund made in the merchant console: numbered by WeChat, <c>VENDOR_PLATFORM</c>, settled and notified like any.</summary>
+    private static Results<Ok<ConsoleRefundView>, NotFound, ProblemHttpResult, ValidationProblem> ConsoleRefund(
+        string outTradeNo, ConsoleRefundRequest? request, SandboxStore store, RefundApi refunds)
+    {
+        if (store.FindOrder(outTradeNo) is not { } order)
+        {
+            return TypedResults.NotFound();
+        }
+        if (request is { RefundFee: <= 0 })
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["refundFee"] = ["must be a positive number of fen"] });
+        }
+        if (refunds.ConsoleRefund(order, request?.RefundFee, out var refusal) is not { } refund)
+        {
+            return TypedResults.Problem(refusal, statusCode: StatusCodes.Status409Conflict, title: "not-refundable");
+        }
+        lock (order.Gate)
+        {
+            return TypedResults.Ok(new ConsoleRefundView(order.OutTradeNo, refund.OutRefundNo, refund.RefundId, refund.RefundFee, refund.StatusName));
+        }
     }
 
     private static Ok<NotifyAttempt[]> ListNotifications(string? outTradeNo, SandboxStore store)

@@ -54,6 +54,15 @@ internal sealed class SandboxOptions
     /// <summary>Where refund notifies go when the refund request has no notify_url (the merchant-platform setting).</summary>
     public string? RefundNotifyUrl { get; set; }
 
+    /// <summary>WeChat's fee rate shown on bills (手续费 = round half up of the amount × this); a multiple of 0.0001.</summary>
+    public decimal FeeRate { get; set; } = 0.006m;
+
+    /// <summary>The China time of day at which yesterday's bill is published (WeChat: from 09:00).</summary>
+    public TimeSpan BillReadyAfter { get; set; } = TimeSpan.FromHours(9);
+
+    /// <summary><see cref="FeeRate"/> in parts per million.</summary>
+    public long FeeRatePpm => (long)(FeeRate * 1_000_000m);
+
     /// <summary>The openids offered on the OAuth page.</summary>
     public IList<string> TestUsers { get; } = [];
 
@@ -81,6 +90,14 @@ internal sealed class SandboxOptionsValidator : IValidateOptions<SandboxOptions>
         RequireNotNegative(failures, "RefundSettleDelay", options.RefundSettleDelay);
         RequireNotNegative(failures, "CloseMinAge", options.CloseMinAge);
         RequirePositive(failures, "PrepayLifetime", options.PrepayLifetime);
+        if (options.FeeRate is < 0 or >= 1 || options.FeeRate * 10_000m % 1 != 0)
+        {
+            failures.Add($"Sandbox:FeeRate must be from 0 up to 1 in steps of 0.0001 (0.006 = 0.60%), not {options.FeeRate}.");
+        }
+        if (options.BillReadyAfter < TimeSpan.Zero || options.BillReadyAfter >= TimeSpan.FromDays(1))
+        {
+            failures.Add($"Sandbox:BillReadyAfter must be a time of day (00:00:00 to 23:59:59), not {options.BillReadyAfter}.");
+        }
         if (options.RefundNotifyUrl is { Length: > 0 } url && !MerchantRules.IsNotifyUrl(url))
         {
             failures.Add($"Sandbox:RefundNotifyUrl must be an absolute http(s) URL without a query, not '{url}'.");

@@ -93,7 +93,11 @@ internal sealed class SandboxOrder
         _ => "SUCCESS",
     };
 
-    public long RefundedFee => _refunds.Sum(r => r.RefundFee);
+    /// <summary>What the refunds that move money (PROCESSING or SUCCESS) take; a REFUNDCLOSE or CHANGE refund gives nothing back.</summary>
+    public long RefundedFee => _refunds.Where(r => r.MovesMoney).Sum(r => r.RefundFee);
+
+    /// <summary>The refunds that count toward WeChat's 50-per-order limit: all but the closed ones.</summary>
+    public int OpenRefundCount => _refunds.Count(r => r.Status != RefundStatus.RefundClose);
 
     public void AddRefund(SandboxRefund refund) => _refunds.Add(refund);
 
@@ -114,13 +118,32 @@ internal enum RefundStatus
 {
     Processing,
     Success,
+
+    /// <summary>Closed: nothing was refunded; a new refund (new out_refund_no) may be made.</summary>
+    RefundClose,
+
+    /// <summary>Abnormal (the payer's card was invalid or frozen): nothing reached the payer; the merchant handles it by hand.</summary>
+    Change,
 }
 
 /// <summary>One refund of an order; mutable members are guarded by the order's <see cref="SandboxOrder.Gate"/>.</summary>
 internal sealed class SandboxRefund
 {
+    /// <summary><c>refund_request_source</c> of a refund made through <c>/secapi/pay/refund</c>.</summary>
+    public const string ApiSource = "API";
+
+    /// <summary><c>refund_request_source</c> of a refund made in the merchant console (商户平台).</summary>
+    public const string ConsoleSource = "VENDOR_PLATFORM";
+
     public SandboxRefund(
-        SandboxOrder order, string outRefundNo, string refundId, long refundFee, string refundAccount, string? notifyUrl, DateTimeOffset requestedAt)
+        SandboxOrder order,
+        string outRefundNo,
+        string refundId,
+        long refundFee,
+        string refundAccount,
+        string? notifyUrl,
+        DateTimeOffset requestedAt,
+        string requestSource = ApiSource)
     {
         Order = order;
         OutRefundNo = outRefundNo;
@@ -129,6 +152,7 @@ internal sealed class SandboxRefund
         RefundAccount = refundAccount;
         NotifyUrl = notifyUrl;
         RequestedAt = requestedAt;
+        RequestSource = requestSource;
     }
 
     public SandboxOrder Order { get; }
@@ -150,7 +174,23 @@ internal sealed class SandboxRefund
 
     public DateTimeOffset? SuccessAt { get; set; }
 
-    public string StatusName => Status == RefundStatus.Success ? "SUCCESS" : "PROCESSING";
+    /// <summary>When the refund left PROCESSING, whatever it ended as.</summary>
+    public DateTimeOffset? SettledAt { get; set; }
+
+    /// <summary><see cref="ApiSource"/> or <see cref="ConsoleSource"/>.</summary>
+    public string RequestSource { get; }
+
+    public bool MovesMoney => Status is RefundStatus.Processing or RefundStatus.Success;
+
+    public string StatusName => NameOf(Status);
+
+    public static string NameOf(RefundStatus status) => status switch
+    {
+        RefundStatus.Success => "SUCCESS",
+        RefundStatus.RefundClose => "REFUNDCLOSE",
+        RefundStatus.Change => "CHANGE",
+        _ => "PROCESSING",
+    };
 }
 
 internal enum NotifyKind

@@ -46,7 +46,7 @@ internal sealed record OrderView(
                     : null,
                 order.ClosedAt,
                 order.RefundedFee,
-                [.. order.Refunds.Select(r => new RefundView(r.OutRefundNo, r.RefundId, r.RefundFee, r.StatusName, r.RequestedAt, r.SuccessAt, r.NotifyUrl))],
+                [.. order.Refunds.Select(r => new RefundView(r.OutRefundNo, r.RefundId, r.RefundFee, r.StatusName, r.RequestSource, r.RequestedAt, r.SuccessAt, r.NotifyUrl))],
                 order.NotifyJobsInFlight,
                 [.. order.Attempts],
                 order.TraceParent);
@@ -60,10 +60,27 @@ internal sealed record PaymentView(
     string TransactionId, string PayerOpenid, DateTimeOffset PaidAt, string TimeEnd, long CashFee, long CouponFee, bool PaidAfterClose);
 
 internal sealed record RefundView(
-    string OutRefundNo, string RefundId, long RefundFee, string Status, DateTimeOffset RequestedAt, DateTimeOffset? SuccessAt, string? NotifyUrl);
+    string OutRefundNo,
+    string RefundId,
+    long RefundFee,
+    string Status,
+    string RequestSource,
+    DateTimeOffset RequestedAt,
+    DateTimeOffset? SuccessAt,
+    string? NotifyUrl);
 
 /// <summary>The JSON of <c>POST /sandbox/orders/{outTradeNo}/pay</c>.</summary>
 internal sealed record ForcePayRequest(string? Openid, bool Force);
+
+/// <summary>The optional JSON of <c>POST /sandbox/orders/{outTradeNo}/notify</c>: a notify signed correctly
+/// but for another amount or payer (the order does not change).</summary>
+internal sealed record NotifyOverrideRequest(long? TotalFee, string? Openid);
+
+/// <summary>The optional JSON of <c>POST /sandbox/orders/{outTradeNo}/console-refund</c>; no fee = all not yet refunded.</summary>
+internal sealed record ConsoleRefundRequest(long? RefundFee);
+
+/// <summary>A refund made in the merchant console.</summary>
+internal sealed record ConsoleRefundView(string OutTradeNo, string OutRefundNo, string RefundId, long RefundFee, string Status);
 
 /// <summary>The JSON of <c>POST /sandbox/clock/advance</c>.</summary>
 internal sealed record ClockAdvanceRequest(double? Seconds);

@@ -1,3 +1,4 @@
+using GroupPay.WeChatPay.Bills;
 using GroupPay.WeChatPay.Protocol;
 
 namespace GroupPay.WeChatPay.Client;
@@ -15,6 +16,10 @@ public interface IWeChatPayClient
     Task<WeChatPayResult<RefundResult>> RefundAsync(RefundRequest request, CancellationToken cancellationToken = default);
 
     Task<WeChatPayResult<RefundQueryResult>> RefundQueryAsync(RefundQueryRequest request, CancellationToken cancellationToken = default);
+
+    /// <summary><c>/pay/downloadbill</c> (gzip): the day's trade bill, China time. No trade that day is
+    /// <see cref="WeChatPayErrorCode.NoBillExist"/>; before it is generated, <see cref="WeChatPayErrorCode.BillCreating"/>.</summary>
+    Task<WeChatPayResult<TradeBill>> DownloadBillAsync(DateOnly billDate, TradeBillType type = TradeBillType.All, CancellationToken cancellationToken = default);
 
     /// <summary>Signed parameters for <c>getBrandWCPayRequest</c> from a prepay id (wechatpay.md §3.3).</summary>
     JsapiPayParameters CreateJsapiParameters(string prepayId);

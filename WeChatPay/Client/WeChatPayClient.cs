@@ -129,13 +129,26 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
         return JsapiPayParameters.Create(options.AppId, prepayId, options.ApiKey, options.GetSignType(), _timeProvider.GetUtcNow());
     }
 
-    private async Task<WeChatPayResult<T>> CallAsync<T>(
+    private Task<WeChatPayResult<T>> CallAsync<T>(
         string operation,
         string path,
         WeChatPayMessage message,
         bool useCertificate,
         string safeId,
         Func<WeChatPayMessage, T> map,
+        CancellationToken cancellationToken)
+        where T : class =>
+        CallAsync(operation, path, message, useCertificate, safeId, MaxResponseBytes,
+            (response, options, signType) => Interpret(response, options, signType, map), cancellationToken);
+
+    private async Task<WeChatPayResult<T>> CallAsync<T>(
+        string operation,
+        string path,
+        WeChatPayMessage message,
+        bool useCertificate,
+        string safeId,
+        int maxResponseBytes,
+        Func<byte[], WeChatPayOptions, WeChatPaySignType, WeChatPayResult<T>> interpret,
         CancellationToken cancellationToken)
         where T : class
     {
@@ -158,7 +171,7 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
         while (true)
         {
             attempt++;
-            result = await SendOnceAsync(url, body, useCertificate, options, signType, map, cancellationToken).ConfigureAwait(false);
+            result = await SendOnceAsync(url, body, useCertificate, options, signType, maxResponseBytes, interpret, cancellationToken).ConfigureAwait(false);
             if (result.Error is not { } error || !ShouldRetryNow(error) || attempt >= options.MaxAttempts)
             {
                 break;
@@ -183,7 +196,8 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
         bool useCertificate,
         WeChatPayOptions options,
         WeChatPaySignType signType,
-        Func<WeChatPayMessage, T> map,
+        int maxResponseBytes,
+        Func<byte[], WeChatPayOptions, WeChatPaySignType, WeChatPayResult<T>> interpret,
         CancellationToken cancellationToken)
         where T : class
     {
@@ -203,7 +217,7 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
                 return Fail<T>(WeChatPayErrorKind.Transport, WeChatPayErrorCode.HttpError, null, $"HTTP {response.StatusCode}");
             }
             await using var stream = await response.GetStreamAsync().ConfigureAwait(false);
-            responseBody = await WeChatPayXml.ReadBodyAsync(stream, MaxResponseBytes, cancellationToken).ConfigureAwait(false);
+            responseBody = await WeChatPayXml.ReadBodyAsync(stream, maxResponseBytes, cancellationToken).ConfigureAwait(false);
         }
         catch (FlurlHttpException ex) when (cancellationToken.IsCancellationRequested)
         {
@@ -221,7 +235,13 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
         {
             return Fail<T>(WeChatPayErrorKind.InvalidResponse, WeChatPayErrorCode.MalformedResponse, null, ex.Message);
         }
+        return interpret(responseBody, options, signType);
+    }
 
+    /// <summary>A signed XML answer: return_code, signature, merchant, result_code, then <paramref name="map"/>.</summary>
+    private static WeChatPayResult<T> Interpret<T>(byte[] responseBody, WeChatPayOptions options, WeChatPaySignType signType, Func<WeChatPayMessage, T> map)
+        where T : class
+    {
         try
         {
             var response = WeChatPayXml.Parse(responseBody, MaxResponseBytes);

@@ -47,6 +47,12 @@ public enum WeChatPayErrorCode
     RefundNotExist,
     FrequencyLimited,
 
+    /// <summary>downloadbill: no trade that day, so no bill (<c>No Bill Exist</c>, error_code 20002).</summary>
+    NoBillExist,
+
+    /// <summary>downloadbill: the bill is not generated yet (<c>Bill Creating</c>; WeChat: after 09:00 the next day, ask after 10:00).</summary>
+    BillCreating,
+
     /// <summary>The client's own: the call timed out.</summary>
     Timeout,
 

@@ -14,21 +14,9 @@ public sealed class ClientAgainstSandboxTests(SandboxFixture sandbox) : IClassFi
 
     private MerchantReceiver Receiver => sandbox.Receiver;
 
-    private async Task<(UnifiedOrderRequest Order, JsapiPayParameters Jsapi)> PrepayAsync(string payer, long fen = 990)
-    {
-        var order = SandboxFixture.Order(payer, fen);
-        var prepay = await Client.UnifiedOrderAsync(order);
-        Assert.True(prepay.IsSuccess, prepay.Error?.ToString());
-        return (order, Client.CreateJsapiParameters(prepay.Value!.PrepayId));
-    }
+    private Task<(UnifiedOrderRequest Order, JsapiPayParameters Jsapi)> PrepayAsync(string payer, long fen = 990) => sandbox.PrepayAsync(payer, fen);
 
-    private async Task<PaymentNotification> PaidAsync(string payer, long fen = 990)
-    {
-        var (order, jsapi) = await PrepayAsync(payer, fen);
-        (await sandbox.PayAtCashierAsync(jsapi, payer)).EnsureSuccessStatusCode();
-        Assert.True(await SandboxFixture.EventuallyAsync(() => Receiver.Payments.Any(p => p.OutTradeNo == order.OutTradeNo)));
-        return Receiver.Payments.First(p => p.OutTradeNo == order.OutTradeNo);
-    }
+    private Task<PaymentNotification> PaidAsync(string payer, long fen = 990) => sandbox.PaidAsync(payer, fen);
 
     [Fact]
     public async Task PrepayThenCashierPaymentDeliversASignedNotifyThatVerifies()

@@ -85,6 +85,24 @@ public sealed class SandboxFixture : IAsyncLifetime
         SpbillCreateIp = "127.0.0.1",
     };
 
+    /// <summary>An order placed with <see cref="Client"/> and its JSAPI parameters.</summary>
+    public async Task<(UnifiedOrderRequest Order, JsapiPayParameters Jsapi)> PrepayAsync(string payer, long fen = 990)
+    {
+        var order = Order(payer, fen);
+        var prepay = await Client.UnifiedOrderAsync(order);
+        Assert.True(prepay.IsSuccess, prepay.Error?.ToString());
+        return (order, Client.CreateJsapiParameters(prepay.Value!.PrepayId));
+    }
+
+    /// <summary>An order placed, paid at the cashier, and its notify as the merchant verified it.</summary>
+    public async Task<PaymentNotification> PaidAsync(string payer, long fen = 990)
+    {
+        var (order, jsapi) = await PrepayAsync(payer, fen);
+        (await PayAtCashierAsync(jsapi, payer)).EnsureSuccessStatusCode();
+        Assert.True(await EventuallyAsync(() => Receiver.Payments.Any(p => p.OutTradeNo == order.OutTradeNo)));
+        return Receiver.Payments.First(p => p.OutTradeNo == order.OutTradeNo);
+    }
+
     /// <summary>The payer confirms in the cashier (WeixinJSBridge's stand-in).</summary>
     public Task<HttpResponseMessage> PayAtCashierAsync(JsapiPayParameters jsapi, string openid) =>
         Http.PostAsJsonAsync("/sandbox/cashier/pay", new

@@ -14,6 +14,10 @@ public sealed class ConfigurationTests
     [InlineData("WeChat:AppSecret", null)]
     [InlineData("Sandbox:TimeScale", "0")]
     [InlineData("Sandbox:RefundNotifyUrl", "http://merchant.example/refund?x=1")]
+    [InlineData("Sandbox:FeeRate", "1")]
+    [InlineData("Sandbox:FeeRate", "-0.006")]
+    [InlineData("Sandbox:FeeRate", "0.00601")]
+    [InlineData("Sandbox:BillReadyAfter", "1.00:00:00")]
     public async Task StartFailsNamingTheMissingOrInvalidKey(string key, string? value)
     {
         await using var app = SandboxServer.Build(new Dictionary<string, string?> { [key] = value ?? "" });

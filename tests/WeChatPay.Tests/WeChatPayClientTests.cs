@@ -1,3 +1,6 @@
+using System.IO.Compression;
+using System.Text;
+using GroupPay.WeChatPay.Bills;
 using GroupPay.WeChatPay.Client;
 using GroupPay.WeChatPay.Protocol;
 using Microsoft.Extensions.Options;
@@ -282,6 +285,108 @@ public sealed class WeChatPayClientTests : IAsyncLifetime
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() =>
             services.GetRequiredService<IWeChatPayClient>().OrderQueryAsync("G1", cts.Token));
+    }
+
+    [Fact]
+    public async Task DownloadsAGzipBillAndParsesIt()
+    {
+        _server.Respond = (_, _) => Task.FromResult(Results.Bytes(Gzip(Encoding.UTF8.GetBytes(TradeBillParserTests.AllBill)), "application/octet-stream"));
+        await using var services = Services();
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30));
+
+        Assert.True(result.IsSuccess, result.Error?.ToString());
+        Assert.Equal(new DateOnly(2026, 11, 30), result.Value!.BillDate);
+        Assert.Equal(["g1a2b3P1", "g1a2b3P2", "g1a2b3P1"], result.Value.Rows.Select(r => r.OutTradeNo));
+        Assert.Equal(new TradeBillSummary(3, 200_990, 1990, 0, 1194, 200_990, 1990), result.Value.Summary);
+        var (path, body) = Assert.Single(_server.Requests);
+        Assert.Equal("pay/downloadbill", path);
+        var sent = WeChatPayXml.Parse(body);
+        Assert.True(sent.HasValidSignature(ApiKey, WeChatPaySignType.Md5));
+        Assert.Equal(("20261130", "ALL", "GZIP", AppId, MchId), (sent["bill_date"], sent["bill_type"], sent["tar_type"], sent["appid"], sent["mch_id"]));
+    }
+
+    [Fact]
+    public async Task ReadsAnUncompressedBillOfTheAskedType()
+    {
+        _server.Respond = (_, _) => Task.FromResult(Results.Text(TradeBillParserTests.AllBill, "text/plain; charset=utf-8"));
+        await using var services = Services(signType: "HMAC-SHA256");
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30), TradeBillType.Refund);
+
+        Assert.Equal(3, result.GetValueOrThrow().Rows.Count);
+        var sent = WeChatPayXml.Parse(Assert.Single(_server.Requests).Body);
+        Assert.Equal(("REFUND", "HMAC-SHA256"), (sent["bill_type"], sent["sign_type"]));
+        Assert.True(sent.HasValidSignature(ApiKey, WeChatPaySignType.HmacSha256));
+    }
+
+    [Theory]
+    [InlineData("No Bill Exist", "20002", WeChatPayErrorCode.NoBillExist)]
+    [InlineData("NO Bill Exist", null, WeChatPayErrorCode.NoBillExist)]
+    [InlineData("Bill Creating", null, WeChatPayErrorCode.BillCreating)]
+    [InlineData("data format error", null, WeChatPayErrorCode.ParamError)]
+    [InlineData("invalid bill_type", null, WeChatPayErrorCode.ParamError)]
+    public async Task MapsABillFailureWithoutRetryingAndKeepsItsMessage(string returnMsg, string? errorCode, WeChatPayErrorCode expected)
+    {
+        _server.Respond = (_, _) => Task.FromResult(StubWeChatServer.Xml(
+            new WeChatPayMessage().Add("return_code", "FAIL").Add("return_msg", returnMsg).Add("error_code", errorCode)));
+        await using var services = Services();
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30));
+
+        Assert.Equal(new WeChatPayError(WeChatPayErrorKind.Communication, expected, errorCode ?? returnMsg, returnMsg), result.Error);
+        Assert.False(result.Error!.IsRetryable);
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task RetriesABillSystemErrorWithTheSameBytes()
+    {
+        _server.Respond = (_, n) => n < 3
+            ? Task.FromResult(StubWeChatServer.Xml(new WeChatPayMessage().Add("return_code", "FAIL").Add("return_msg", "SYSTEMERROR")))
+            : Task.FromResult(Results.Text(TradeBillParserTests.AllBill, "text/plain"));
+        await using var services = Services();
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30));
+
+        Assert.True(result.IsSuccess, result.Error?.ToString());
+        Assert.Equal(3, _server.Requests.Count);
+        Assert.Single(_server.Requests.Select(r => Convert.ToBase64String(r.Body)).Distinct());
+    }
+
+    [Fact]
+    public async Task RefusesABillThatIsNotABill()
+    {
+        _server.Respond = (_, _) => Task.FromResult(Results.Text("交易时间,something else\r\n`1\r\n", "text/plain"));
+        await using var services = Services();
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30));
+
+        Assert.Equal((WeChatPayErrorKind.InvalidResponse, WeChatPayErrorCode.MalformedResponse), (result.Error!.Kind, result.Error.Code));
+        Assert.Single(_server.Requests);
+    }
+
+    [Fact]
+    public async Task RefusesABillLargerThanTheCapOnceDecompressed()
+    {
+        var huge = Gzip(new byte[WeChatPayClient.MaxBillBytes + 1]);
+        _server.Respond = (_, _) => Task.FromResult(Results.Bytes(huge, "application/octet-stream"));
+        await using var services = Services();
+
+        var result = await services.GetRequiredService<IWeChatPayClient>().DownloadBillAsync(new DateOnly(2026, 11, 30));
+
+        Assert.Equal(WeChatPayErrorCode.MalformedResponse, result.Error!.Code);
+        Assert.Contains("uncompressed", result.Error.Message, StringComparison.Ordinal);
+    }
+
+    private static byte[] Gzip(byte[] data)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
+        {
+            gzip.Write(data);
+        }
+        return output.ToArray();
     }
 
     [Fact]

@@ -197,6 +197,30 @@ public sealed class SandboxServer : IAsyncDisposable
 
     public Task<WeChatPayMessage> RefundQueryAsync(string field, string value) => CallAsync("/pay/refundquery", [new(field, value)]);
 
+    public Task<WeChatPayMessage> CloseOrderAsync(string outTradeNo) => CallAsync("/pay/closeorder", [new("out_trade_no", outTradeNo)]);
+
+    /// <summary>POSTs a signed downloadbill request and returns the raw answer (a bill is not XML).</summary>
+    public async Task<(byte[] Body, string? ContentType)> DownloadBillRawAsync(IEnumerable<KeyValuePair<string, string>> fields)
+    {
+        using var content = new ByteArrayContent(WeChatPayXml.SerializeToUtf8(SignRequest(fields)));
+        using var response = await Http.PostAsync(new Uri("/pay/downloadbill", UriKind.Relative), content);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadAsByteArrayAsync(), response.Content.Headers.ContentType?.ToString());
+    }
+
+    /// <summary>The sandbox clock's current time in China (UTC+8).</summary>
+    public async Task<DateTimeOffset> ChinaNowAsync() =>
+        (await GetJsonAsync("/sandbox/clock")).GetProperty("now").GetDateTimeOffset().ToOffset(WeChatPayTime.BeijingOffset);
+
+    /// <summary>Moves the sandbox clock forward to <paramref name="day"/> at <paramref name="time"/>, China time.</summary>
+    public async Task MoveClockToAsync(DateOnly day, TimeOnly time)
+    {
+        var target = new DateTimeOffset(day.ToDateTime(time), WeChatPayTime.BeijingOffset);
+        var now = await ChinaNowAsync();
+        Assert.True(target > now, $"the clock only moves forward; it is {now} and {target} was asked");
+        await AdvanceClockAsync(target - now);
+    }
+
     public async Task<JsonElement> GetJsonAsync(string path)
     {
         using var response = await Http.GetAsync(new Uri(path, UriKind.Relative));
