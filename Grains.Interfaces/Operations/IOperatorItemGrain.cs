@@ -66,3 +66,23 @@ public static class OperatorItemRules
         return note is { Length: > MaxNoteLength } ? $"note is at most {MaxNoteLength} characters" : null;
     }
 }
+
+/// <summary>The kinds' names outside .NET (JSON, query strings, metric tags): kebab case, <c>refund-stuck</c> for
+/// <see cref="OperatorItemKind.RefundStuck"/>.</summary>
+public static class OperatorItemKinds
+{
+    private static readonly Dictionary<OperatorItemKind, string> Names =
+        Enum.GetValues<OperatorItemKind>().ToDictionary(k => k, k => KebabCase(k.ToString()));
+
+    private static readonly Dictionary<string, OperatorItemKind> ByName = Names.ToDictionary(p => p.Value, p => p.Key, StringComparer.Ordinal);
+
+    public static string Name(OperatorItemKind kind) => Names[kind];
+
+    public static bool TryParse(string? name, out OperatorItemKind kind) => ByName.TryGetValue(name ?? "", out kind);
+
+    /// <summary>Every name, in declaration order.</summary>
+    public static IReadOnlyList<string> All { get; } = [.. Names.Values];
+
+    private static string KebabCase(string name) =>
+        string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+}
