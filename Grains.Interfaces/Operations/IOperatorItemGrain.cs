@@ -37,6 +37,9 @@ public static class OperatorItemRules
     public const int MaxActorLength = 64;
     public const int MaxNoteLength = 500;
 
+    /// <summary>The largest page <see cref="IOperatorQueueGrain.ListAsync"/> answers.</summary>
+    public const int MaxPageSize = 200;
+
     /// <summary>How many actions an item keeps; older ones are dropped and counted.</summary>
     public const int MaxActions = 100;
 

@@ -12,8 +12,6 @@ public sealed class OperatorQueueGrain(
     /// <summary>How many resolved items the index keeps for listing.</summary>
     public const int MaxResolved = 200;
 
-    public const int MaxPageSize = 200;
-
     private static readonly Comparer<OperatorIndexEntry> Oldest = Comparer<OperatorIndexEntry>.Create((a, b) =>
         a.FirstSeen != b.FirstSeen ? a.FirstSeen.CompareTo(b.FirstSeen) : string.CompareOrdinal(a.ItemId, b.ItemId));
 
@@ -37,9 +35,9 @@ public sealed class OperatorQueueGrain(
     public async Task<OperatorItemPage> ListAsync(OperatorItemQuery query)
     {
         ArgumentNullException.ThrowIfNull(query);
-        if (query.Limit is < 1 or > MaxPageSize)
+        if (query.Limit is < 1 or > OperatorItemRules.MaxPageSize)
         {
-            throw new InvalidRequestException($"limit must be between 1 and {MaxPageSize}.");
+            throw new InvalidRequestException($"limit must be between 1 and {OperatorItemRules.MaxPageSize}.");
         }
         IEnumerable<OperatorIndexEntry> matching = Entries(query.Status).Where(e => query.Kind is not { } kind || e.Kind == kind).Order(Oldest);
         if (query.After is not null)
