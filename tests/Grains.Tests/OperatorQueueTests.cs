@@ -3,7 +3,6 @@ using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using Orleans.Storage;
 using StackExchange.Redis;
 
 namespace GroupPay.Grains.Tests;
@@ -307,23 +306,27 @@ public sealed class OperatorQueueTests(ClusterFixture fixture)
         var itemId = NewItemId("fail");
         var report = Report(itemId);
         await Queue.RaiseAsync(report);
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(fixture.RedisConnectionString);
+        var db = redis.GetDatabase();
+        var key = Assert.Single(redis.GetServer(redis.GetEndPoints()[0]).Keys(pattern: $"*{itemId}*").ToList());
+        var stored = await db.HashGetAllAsync(key);
 
-        // Another writer changes the stored record's etag: the activation's next write is refused by the store.
-        await using (var redis = await ConnectionMultiplexer.ConnectAsync(fixture.RedisConnectionString))
-        {
-            var server = redis.GetServer(redis.GetEndPoints()[0]);
-            var key = Assert.Single(server.Keys(pattern: $"*{itemId}*").ToList());
-            await redis.GetDatabase().HashSetAsync(key, "etag", "written-elsewhere");
-        }
+        // The store breaks for this one record (it no longer holds a hash), so the item's next write fails in Redis.
+        await db.KeyDeleteAsync(key);
+        await db.StringSetAsync(key, "not a grain state");
+        var failed = await Assert.ThrowsAnyAsync<Exception>(() => Queue.RaiseAsync(report with { Summary = "Changed.", At = report.At.AddMinutes(1) }));
+        Assert.Contains("WRONGTYPE", failed.ToString(), StringComparison.Ordinal);
 
-        await Assert.ThrowsAnyAsync<InconsistentStateException>(() => Queue.RaiseAsync(report with { Summary = "Changed.", At = report.At.AddMinutes(1) }));
+        // The store recovers with what it held; the unsaved change is nowhere.
+        await db.KeyDeleteAsync(key);
+        await db.HashSetAsync(key, stored);
+        var item = await ItemAsync(itemId);
+        Assert.Equal((1, report.Summary, report.At), (item.Reports, item.Summary, item.LastSeen));
+        Assert.Equal(["raised"], item.Actions.Select(a => a.Action));
 
-        var stored = await ItemAsync(itemId);
-        Assert.Equal((1, report.Summary), (stored.Reports, stored.Summary));
-        Assert.Equal(["raised"], stored.Actions.Select(a => a.Action));
         await Queue.RaiseAsync(report with { Summary = "Changed.", At = report.At.AddMinutes(2) });
         var after = await ItemAsync(itemId);
-        Assert.Equal((2, "Changed."), (after.Reports, after.Summary));
+        Assert.Equal((2, "Changed.", report.At.AddMinutes(2)), (after.Reports, after.Summary, after.LastSeen));
         await Queue.ResolveAsync(itemId, "test", "cleanup");
     }
 
