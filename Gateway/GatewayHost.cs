@@ -183,6 +183,7 @@ public static class GatewayHost
         app.MapGroups();
         app.MapMe();
         app.MapAdmin();
+        app.MapOperator();
         app.MapH5();
     }
 

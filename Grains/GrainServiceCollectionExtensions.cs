@@ -1,3 +1,4 @@
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Stats;
 using Microsoft.Extensions.DependencyInjection;
@@ -8,7 +9,8 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the per-silo counter buffer and its flusher, and the order timings (section <c>Orders</c>).</summary>
+    /// the per-silo counter buffer and its flusher, the order timings (section <c>Orders</c>), and the operator queue's
+    /// gauges (<see cref="OperatorQueueMetrics"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
@@ -16,6 +18,9 @@ public static class GrainServiceCollectionExtensions
         services.AddGroupPayStats();
         services.AddOptions<StatsOptions>().BindConfiguration("Stats");
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
+        services.AddMetrics();
+        services.TryAddSingleton<OperatorQueueMetrics>();
+        services.AddHostedService(sp => sp.GetRequiredService<OperatorQueueMetrics>());
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Referrals;
 using GroupPay.Grains.Stats;
@@ -127,6 +128,54 @@ internal sealed record StatsJson(
         stats.ViralK,
         new FunnelJson(stats.LinkOpened, stats.Joined, stats.Paid));
 }
+
+internal sealed record OperatorActionJson(DateTime At, string Actor, string Action, string? Note);
+
+/// <summary>An operator item; lists leave out its log (<see cref="Actions"/>, <see cref="EarlierActions"/>).</summary>
+internal sealed record OperatorItemJson(
+    string ItemId,
+    string Kind,
+    string Status,
+    string? GroupId,
+    string? OutTradeNo,
+    long AmountFen,
+    string Summary,
+    string? LastAnswer,
+    IReadOnlyList<string> Tried,
+    DateTime FirstSeen,
+    DateTime LastSeen,
+    int Reports,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyList<OperatorActionJson>? Actions,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? EarlierActions)
+{
+    public static OperatorItemJson From(OperatorItem item, bool withActions) => new(
+        item.ItemId,
+        OperatorItemKinds.Name(item.Kind),
+        GroupJson.Lower(item.Status),
+        item.GroupId,
+        item.OutTradeNo,
+        item.AmountFen,
+        item.Summary,
+        item.LastAnswer,
+        item.Tried,
+        item.FirstSeen.UtcDateTime,
+        item.LastSeen.UtcDateTime,
+        item.Reports,
+        withActions ? [.. item.Actions.Select(a => new OperatorActionJson(a.At.UtcDateTime, a.Actor, a.Action, a.Note))] : null,
+        withActions ? item.EarlierActions : null);
+}
+
+internal sealed record OperatorPageJson(IReadOnlyList<OperatorItemJson> Items, string? Next);
+
+internal sealed record OperatorCountsJson(IReadOnlyDictionary<string, int> OpenByKind, DateTime? OldestOpen)
+{
+    public static OperatorCountsJson From(OperatorQueueCounts counts) => new(
+        OperatorItemKinds.All.ToDictionary(k => k, k => counts.OpenByKind.FirstOrDefault(p => OperatorItemKinds.Name(p.Key) == k).Value),
+        counts.OldestOpen?.UtcDateTime);
+}
+
+/// <summary><c>POST /admin/operator/items/{itemId}/retry</c> and <c>…/resolve</c> (a note is required to resolve).</summary>
+internal sealed record OperatorActionRequest(string? Actor, string? Note);
 
 /// <summary><c>POST /api/groups</c>.</summary>
 internal sealed record CreateGroupRequest(string? CampaignId, string? Ref);

@@ -27,10 +27,12 @@ public interface IOperatorQueueGrain : IGrainWithIntegerKey
     [Alias("GetAsync"), ReadOnly]
     Task<OperatorItem?> GetAsync(string itemId);
 
-    /// <summary>Retries what the item is about (a refund: under a new out_refund_no). Only refund items can be retried.</summary>
+    /// <summary>Retries what the item is about (a refund: under a new out_refund_no). Only refund items can be retried.
+    /// It changes nothing in the queue's own state (the item logs it), so it interleaves: the queue is not held while
+    /// the order grain works, and an order grain that raises an item meanwhile cannot deadlock with it.</summary>
     /// <exception cref="UnknownOperatorItemException">no such item.</exception>
     /// <exception cref="InvalidRequestException">the item cannot be retried, or it is resolved.</exception>
-    [Alias("RetryAsync")]
+    [Alias("RetryAsync"), AlwaysInterleave]
     Task<OperatorItem> RetryAsync(string itemId, string actor, string? note);
 
     /// <summary>Marks the item handled with a note. It does not change the group: money that moved elsewhere reaches
@@ -95,6 +97,8 @@ public sealed record OperatorAction(
     [property: Id(2)] string Action,
     [property: Id(3)] string? Note);
 
+/// <summary>An item and its log: the last <see cref="OperatorItemRules.MaxActions"/> actions, oldest first, and how many
+/// earlier ones were dropped (<see cref="EarlierActions"/>).</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.OperatorItem")]
 public sealed record OperatorItem(
     [property: Id(0)] string ItemId,
@@ -109,7 +113,8 @@ public sealed record OperatorItem(
     [property: Id(9)] DateTimeOffset FirstSeen,
     [property: Id(10)] DateTimeOffset LastSeen,
     [property: Id(11)] int Reports,
-    [property: Id(12)] IReadOnlyList<OperatorAction> Actions);
+    [property: Id(12)] IReadOnlyList<OperatorAction> Actions,
+    [property: Id(13)] int EarlierActions = 0);
 
 [GenerateSerializer, Immutable, Alias("grouppay.OperatorItemQuery")]
 public sealed record OperatorItemQuery(

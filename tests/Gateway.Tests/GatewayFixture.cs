@@ -29,6 +29,7 @@ public sealed class GatewayFixture : IAsyncLifetime
     private readonly List<WebApplication> _gateways = [];
     private RedisServer _redis = null!;
     private SandboxServer _sandbox = null!;
+    private ClusterClientHost _grains = null!;
 
     public List<SiloProcess> Silos { get; } = [];
 
@@ -36,6 +37,9 @@ public sealed class GatewayFixture : IAsyncLifetime
     public OtlpCollector Collector { get; private set; } = null!;
 
     public Uri GatewayUrl { get; private set; } = null!;
+
+    /// <summary>An Orleans client on the cluster, as an internal service (or a grain) calls it: raises operator items.</summary>
+    public IClusterClient Grains => _grains.Client;
 
     public Uri SandboxUrl { get; private set; } = null!;
 
@@ -71,6 +75,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         {
             Silos.Add(await silo);
         }
+        _grains = await ClusterClientHost.StartAsync(_redis.ConnectionString, _cluster);
         await StartGatewayAsync(GatewayUrl, new Dictionary<string, string?>());
         Anonymous.BaseAddress = GatewayUrl;
     }
@@ -186,6 +191,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             await gateway.StopAsync();
             await gateway.DisposeAsync();
         }
+        await _grains.DisposeAsync();
         foreach (var silo in Silos)
         {
             await silo.DisposeAsync();

@@ -95,6 +95,10 @@ public sealed class GatewayInstancesTests(GatewayFixture fixture)
 
         Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(stats)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(put)).StatusCode);
+        using var items = GatewayFixture.AdminRequest(HttpMethod.Get, "/admin/operator/items");
+        using var resolve = GatewayFixture.AdminRequest(HttpMethod.Post, "/admin/operator/items/x/resolve", new { actor = "ops", note = "n" });
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(items)).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await client.SendAsync(resolve)).StatusCode);
         using var campaign = await client.GetAsync("/api/campaigns/c-keyless");
         Assert.Equal(HttpStatusCode.NotFound, campaign.StatusCode);
     }

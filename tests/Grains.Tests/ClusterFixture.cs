@@ -37,6 +37,9 @@ public class ClusterFixture : IAsyncLifetime
 
     public IClusterClient Client => Cluster.Client;
 
+    /// <summary>The Redis-protocol server holding grain state and reminders.</summary>
+    public string RedisConnectionString => _redis.ConnectionString;
+
     public HttpClient Sandbox { get; } = new();
 
     /// <summary>The Redis-protocol server the silos store state and reminders in.</summary>
