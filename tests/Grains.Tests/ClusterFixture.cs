@@ -53,14 +53,16 @@ public class ClusterFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
+        WeChatPayNotifyParser? parser = null;
+        _forwarder = await NotifyForwarder.StartAsync(() => Client, () => parser!);
         _sandbox = await SandboxServer.StartAsync("grain-tests-app-secret-0000000000", new Dictionary<string, string?>
         {
             ["Sandbox:TimeScale"] = "0.0005",
+            // Where WeChat sends the notifies of refunds made in the merchant console (set in the merchant platform).
+            ["Sandbox:RefundNotifyUrl"] = _forwarder.BaseUrl + "/wechatpay/refund-notify",
         });
         Sandbox.BaseAddress = _sandbox.Url;
 
-        WeChatPayNotifyParser? parser = null;
-        _forwarder = await NotifyForwarder.StartAsync(() => Client, () => parser!);
         _merchant = new ServiceCollection()
             .AddLogging()
             .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(MerchantSettings()).Build())
