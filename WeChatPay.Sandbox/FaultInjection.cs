@@ -29,6 +29,7 @@ internal sealed class FaultInjection
     private int _refundErrors;
     private string _refundErrorCode = "";
     private int _payOnClose;
+    private string? _refundFaultsFor;
 
     /// <summary>Raised when <c>refundsStayProcessing</c> goes from on to off.</summary>
     public event EventHandler? RefundsReleased;
@@ -50,18 +51,22 @@ internal sealed class FaultInjection
 
     public bool TryConsumePayOnClose() => TryConsume(ref _payOnClose);
 
-    /// <summary>How the next refund to settle ends: REFUNDCLOSE while those are armed, then CHANGE, else SUCCESS.</summary>
-    public RefundStatus TakeRefundOutcome() =>
-        TryConsume(ref _refundCloses) ? RefundStatus.RefundClose
+    /// <summary>How the next refund of <paramref name="outTradeNo"/> to settle ends: REFUNDCLOSE while those are armed,
+    /// then CHANGE, else SUCCESS (with <c>refundFaultsFor</c> set, only that order's refunds are affected).</summary>
+    public RefundStatus TakeRefundOutcome(string outTradeNo) =>
+        !AppliesTo(outTradeNo) ? RefundStatus.Success
+        : TryConsume(ref _refundCloses) ? RefundStatus.RefundClose
         : TryConsume(ref _refundChanges) ? RefundStatus.Change
         : RefundStatus.Success;
 
-    /// <summary>The err_code the next refund call answers with, when <c>refundErrors</c> is armed.</summary>
-    public bool TryConsumeRefundError(out string code)
+    /// <summary>The err_code the next refund call for <paramref name="outTradeNo"/> answers with, when <c>refundErrors</c> is armed.</summary>
+    public bool TryConsumeRefundError(string? outTradeNo, out string code)
     {
         code = Volatile.Read(ref _refundErrorCode);
-        return TryConsume(ref _refundErrors);
+        return AppliesTo(outTradeNo) && TryConsume(ref _refundErrors);
     }
+
+    private bool AppliesTo(string? outTradeNo) => Volatile.Read(ref _refundFaultsFor) is not { } only || only == outTradeNo;
 
     public void Apply(FaultSettings settings)
     {
@@ -88,6 +93,10 @@ internal sealed class FaultInjection
         if (settings.RefundsStayProcessing is { } stay)
         {
             SetRefundsStayProcessing(stay);
+        }
+        if (settings.RefundFaultsFor is { } only)
+        {
+            Volatile.Write(ref _refundFaultsFor, only.Length == 0 ? null : only);
         }
         if (settings.RefundOutcomes is { } outcomes)
         {
@@ -117,11 +126,13 @@ internal sealed class FaultInjection
         Interlocked.Exchange(ref _refundChanges, 0);
         Interlocked.Exchange(ref _refundErrors, 0);
         Interlocked.Exchange(ref _payOnClose, 0);
+        Volatile.Write(ref _refundFaultsFor, null);
         SetRefundsStayProcessing(false);
     }
 
     public FaultSettings Snapshot() => new()
     {
+        RefundFaultsFor = Volatile.Read(ref _refundFaultsFor),
         DuplicateNotifies = Volatile.Read(ref _duplicateNotifies),
         ConcurrentNotifies = Volatile.Read(ref _concurrentNotifies),
         DropNotifies = Volatile.Read(ref _dropNotifies),
@@ -199,6 +210,10 @@ internal sealed class FaultSettings
     public RefundOutcomeFaults? RefundOutcomes { get; set; }
 
     public RefundErrorFault? RefundErrors { get; set; }
+
+    /// <summary>When set, <see cref="RefundOutcomes"/> and <see cref="RefundErrors"/> apply only to refunds of this
+    /// out_trade_no ("" = any order again).</summary>
+    public string? RefundFaultsFor { get; set; }
 
     /// <summary>The next N closeorder calls for an unpaid order pay it first (the payer confirmed at that instant), then answer ORDERPAID.</summary>
     public int? PayOnClose { get; set; }

@@ -40,7 +40,8 @@ internal sealed class RefundApi(
         {
             return invalid;
         }
-        if (faults.TryConsumeRefundError(out var injected))
+        var refunded = store.FindOrder(request["transaction_id"], request["out_trade_no"]);
+        if (faults.TryConsumeRefundError(refunded?.OutTradeNo ?? request["out_trade_no"], out var injected))
         {
             return MerchantReply.Fail(injected, InjectableErrors[injected]);
         }

@@ -69,7 +69,7 @@ internal sealed class RefundSettlement
                 return;
             }
             var now = _clock.GetUtcNow();
-            refund.Status = _faults.TakeRefundOutcome();
+            refund.Status = _faults.TakeRefundOutcome(refund.Order.OutTradeNo);
             refund.SettledAt = now;
             refund.SuccessAt = refund.Status == RefundStatus.Success ? now : null;
         }

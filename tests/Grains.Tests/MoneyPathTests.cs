@@ -30,9 +30,11 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
         return (campaignId, groupId, leader, paid);
     }
 
-    /// <summary>Fails the group (its deadline passes) with <paramref name="faults"/> armed for the refund.</summary>
-    private async Task FailWithFaultsAsync(object faults)
+    /// <summary>Fails the group (its deadline passes) with <paramref name="faults"/> armed for the refund of
+    /// <paramref name="payment"/> alone (other tests' groups fail at the same time).</summary>
+    private async Task FailWithFaultsAsync(PaymentStarted payment, object faults)
     {
+        await fixture.SetFaultsAsync(new { refundFaultsFor = payment.OutTradeNo });
         await fixture.SetFaultsAsync(faults);
         await fixture.AdvanceAsync(TimeSpan.FromMinutes(62));
     }
@@ -43,7 +45,7 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
         var (_, groupId, leader, paid) = await OpenGroupAsync();
         try
         {
-            await FailWithFaultsAsync(new { refundOutcomes = new { refundClose = 1 } });
+            await FailWithFaultsAsync(paid, new { refundOutcomes = new { refundClose = 1 } });
 
             var refunded = await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, leader), g => g.Slots[0].Status == SlotStatus.Refunded, seconds: 40);
             Assert.Equal((GroupStatus.Failed, SlotStatus.Refunded), (refunded.Status, refunded.Slots[0].Status));
@@ -66,7 +68,7 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
         var itemId = "refund:" + paid.OutTradeNo;
         try
         {
-            await FailWithFaultsAsync(new { refundErrors = new { code = "NOTENOUGH", count = 1 } });
+            await FailWithFaultsAsync(paid, new { refundErrors = new { code = "NOTENOUGH", count = 1 } });
 
             var item = await ClusterFixture.EventuallyAsync(() => Queue.GetAsync(itemId), i => i is not null, seconds: 40);
             Assert.Equal((OperatorItemKind.RefundRefused, OperatorItemStatus.Open, groupId, 990L), (item!.Kind, item.Status, item.GroupId, item.AmountFen));
@@ -100,7 +102,7 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
         var (_, groupId, leader, paid) = await OpenGroupAsync();
         try
         {
-            await FailWithFaultsAsync(new { refundOutcomes = new { change = 1 } });
+            await FailWithFaultsAsync(paid, new { refundOutcomes = new { change = 1 } });
 
             var item = await ClusterFixture.EventuallyAsync(() => Queue.GetAsync("refund:" + paid.OutTradeNo), i => i is not null, seconds: 40);
             Assert.Equal(OperatorItemKind.RefundAbnormal, item!.Kind);

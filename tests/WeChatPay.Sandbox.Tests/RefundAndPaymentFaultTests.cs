@@ -86,6 +86,23 @@ public sealed class RefundAndPaymentFaultTests
         SandboxServer.AssertSuccess(third);
     }
 
+    [Fact]
+    public async Task RefundFaultsForOneOrderLeaveOtherOrdersRefundsAlone()
+    {
+        await using var sandbox = await SandboxServer.StartAsync();
+        var (target, other) = (SandboxServer.NewOutTradeNo(), SandboxServer.NewOutTradeNo());
+        await sandbox.PlaceAndPayAsync(target, totalFee: 300);
+        await sandbox.PlaceAndPayAsync(other, totalFee: 300);
+        await sandbox.SetFaultsAsync(new { refundFaultsFor = target, refundErrors = new { code = "NOTENOUGH", count = 1 } });
+
+        var otherRefund = await sandbox.RefundAsync(other, "RONLY1", 300, 300);
+        var targetRefund = await sandbox.RefundAsync(target, "RONLY2", 300, 300);
+
+        SandboxServer.AssertSuccess(otherRefund);
+        SandboxServer.AssertFail(targetRefund, "NOTENOUGH");
+        Assert.Equal(target, (await sandbox.GetJsonAsync("/sandbox/faults")).GetProperty("refundFaultsFor").GetString());
+    }
+
     [Theory]
     [InlineData("USER_ACCOUNT_ABNORMAL")]
     [InlineData("TRADE_OVERDUE")]
