@@ -1,5 +1,6 @@
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Grains;
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.WeChatPay.Client;
 using GroupPay.WeChatPay.Notifications;
@@ -26,11 +27,17 @@ public static partial class WeChatPayNotifyEndpoints
     }
 
     internal static Task<IResult> HandlePaymentAsync(
-        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers) =>
+        HttpRequest request, WeChatPayNotifyParser parser, IGrainFactory grains, GatewayTelemetry telemetry, ILoggerFactory loggers, TimeProvider time) =>
         HandleAsync(request, "payment", body => parser.ParsePaymentNotify(body), telemetry, loggers,
             // An authentic notify of a failed payment: nothing to apply.
             ignored: notify => !notify.IsSuccess,
             outTradeNo: notify => notify.OutTradeNo,
+            // WeChat took money for an order GroupPay does not have: a person must look (it still gets FAIL).
+            reportUnknown: notify => grains.GetGrain<IOperatorQueueGrain>(0).RaiseAsync(new OperatorItemReport(
+                $"notify:{notify.OutTradeNo}:{notify.TransactionId}", OperatorItemKind.NotifyAnomaly, TradeNumbers.GroupIdOf(notify.OutTradeNo),
+                notify.OutTradeNo, notify.TotalFee,
+                $"WeChat reported payment {notify.TransactionId} of {notify.TotalFee} fen for {notify.OutTradeNo}, an order GroupPay does not have",
+                null, ["refused (FAIL); nothing applied"], time.GetUtcNow())),
             apply: async (groupId, notify) =>
             {
                 var applied = await grains.GetGrain<IOrderGrain>(groupId).ApplyPaymentAsync(
@@ -43,6 +50,7 @@ public static partial class WeChatPayNotifyEndpoints
         HandleAsync(request, "refund", body => parser.ParseRefundNotify(body), telemetry, loggers,
             ignored: _ => false,
             outTradeNo: notify => notify.OutTradeNo,
+            reportUnknown: null,
             apply: async (groupId, notify) =>
             {
                 var state = notify.Status switch
@@ -62,7 +70,7 @@ public static partial class WeChatPayNotifyEndpoints
     /// group's grain, which returns the outcome to count under <paramref name="kind"/>.</summary>
     private static async Task<IResult> HandleAsync<TNotify>(
         HttpRequest request, string kind, Func<byte[], TNotify> parse, GatewayTelemetry telemetry, ILoggerFactory loggers,
-        Func<TNotify, bool> ignored, Func<TNotify, string> outTradeNo, Func<string, TNotify, Task<string>> apply)
+        Func<TNotify, bool> ignored, Func<TNotify, string> outTradeNo, Func<TNotify, Task>? reportUnknown, Func<string, TNotify, Task<string>> apply)
     {
         var logger = loggers.CreateLogger(typeof(WeChatPayNotifyEndpoints));
         TNotify notify;
@@ -82,12 +90,18 @@ public static partial class WeChatPayNotifyEndpoints
         var tradeNo = outTradeNo(notify);
         if (TradeNumbers.GroupIdOf(tradeNo) is not { } groupId)
         {
+            await ReportUnknownAsync(reportUnknown, notify, logger, tradeNo);
             return Refuse(telemetry, logger, kind, "UnknownOrder", tradeNo, "not one of our out_trade_no");
         }
         try
         {
             telemetry.NotifyHandled(kind, await apply(groupId, notify));
             return Success();
+        }
+        catch (UnknownGroupException ex)
+        {
+            await ReportUnknownAsync(reportUnknown, notify, logger, tradeNo);
+            return Refuse(telemetry, logger, kind, ex.Code, tradeNo, ex.Message);
         }
         catch (GroupPayException ex)
         {
@@ -98,6 +112,24 @@ public static partial class WeChatPayNotifyEndpoints
             LogApplyFailed(logger, ex, kind, tradeNo);
             telemetry.NotifyHandled(kind, "error");
             return Fail("temporarily unavailable");
+        }
+    }
+
+    /// <summary>Reports an authentic notify for an order GroupPay does not have to the operator queue; should that fail,
+    /// WeChat's next delivery (it gets FAIL either way) reports it again.</summary>
+    private static async Task ReportUnknownAsync<TNotify>(Func<TNotify, Task>? report, TNotify notify, ILogger logger, string outTradeNo)
+    {
+        if (report is null)
+        {
+            return;
+        }
+        try
+        {
+            await report(notify);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            LogReportFailed(logger, ex, outTradeNo);
         }
     }
 
@@ -124,6 +156,9 @@ public static partial class WeChatPayNotifyEndpoints
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Refused a {Kind} notify ({Outcome}) for {OutTradeNo}: {Detail}")]
     private static partial void LogRefused(ILogger logger, string kind, string outcome, string? outTradeNo, string detail);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not report the notify for unknown order {OutTradeNo} to the operator queue")]
+    private static partial void LogReportFailed(ILogger logger, Exception exception, string outTradeNo);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Could not apply a {Kind} notify for {OutTradeNo}; answered FAIL so WeChat retries")]
     private static partial void LogApplyFailed(ILogger logger, Exception exception, string kind, string outTradeNo);

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Diagnostics.Metrics;
 using GroupPay.Gateway.Infrastructure;
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.WeChatPay.Notifications;
 using GroupPay.WeChatPay.Protocol;
@@ -113,10 +114,17 @@ public sealed class NotifyEndpointTests(NotifyFixture fixture) : IClassFixture<N
     }
 
     [Fact]
-    public async Task AnUnknownOrderIsRefused()
+    public async Task AnUnknownOrderIsRefusedAndReportedToTheOperatorQueue()
     {
-        AssertFail(await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify("gnosuchgroup1P1", 990, "o-x"))));
-        AssertFail(await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify("NOT-OURS-123456", 990, "o-x"))));
+        var (unknownGroup, notOurs) = ("g" + Guid.NewGuid().ToString("N")[..12] + "P1", "NOT-OURS-" + Guid.NewGuid().ToString("N")[..8]);
+        AssertFail(await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify(unknownGroup, 990, "o-x", "4200000000000000000000000301"))));
+        AssertFail(await fixture.PostNotifyAsync(Signed(NotifyFixture.PaymentNotify(notOurs, 990, "o-x", "4200000000000000000000000302"))));
+
+        var queue = fixture.Client.GetGrain<IOperatorQueueGrain>(0);
+        var first = await queue.GetAsync($"notify:{unknownGroup}:4200000000000000000000000301");
+        var second = await queue.GetAsync($"notify:{notOurs}:4200000000000000000000000302");
+        Assert.Equal((OperatorItemKind.NotifyAnomaly, 990L), (first!.Kind, first.AmountFen));
+        Assert.Equal((OperatorItemKind.NotifyAnomaly, (string?)null), (second!.Kind, second.GroupId));
     }
 
     [Fact]
