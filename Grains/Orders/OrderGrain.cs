@@ -57,6 +57,7 @@ public sealed partial class OrderGrain(
         catch (Exception ex) when (ex is not GroupPayException and not OutOfMemoryException)
         {
             _reloading = true;
+            _uncounted.Clear();
             this.DeactivateOnIdle();
             LogReloading(logger, ex, GroupId);
             await ReleaseUnsavedReservationsAsync();
@@ -239,20 +240,16 @@ public sealed partial class OrderGrain(
         Enqueue(EffectKind.Reconcile, attempt.OutTradeNo, now + Options.ReconcileAfter);
         await SaveAsync();
 
-        WeChatPayResult<UnifiedOrderResult> prepay;
-        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
+        var prepay = await BoxedAsync(ct => weChatPay.UnifiedOrderAsync(new UnifiedOrderRequest
         {
-            prepay = await CallWeChatAsync(ct => weChatPay.UnifiedOrderAsync(new UnifiedOrderRequest
-            {
-                OutTradeNo = attempt.OutTradeNo,
-                Body = Terms.Title,
-                TotalFee = attempt.AmountFen,
-                OpenId = attempt.PayerOpenid,
-                SpbillCreateIp = command.ClientIp,
-                Attach = GroupId,
-                TimeExpire = attempt.PayableUntil,
-            }, ct), timeout.Token);
-        }
+            OutTradeNo = attempt.OutTradeNo,
+            Body = Terms.Title,
+            TotalFee = attempt.AmountFen,
+            OpenId = attempt.PayerOpenid,
+            SpbillCreateIp = command.ClientIp,
+            Attach = GroupId,
+            TimeExpire = attempt.PayableUntil,
+        }, ct));
         if (prepay.Value is not { } order)
         {
             var error = prepay.Error!;
@@ -270,7 +267,7 @@ public sealed partial class OrderGrain(
         attempt.Status = AttemptStatus.Live;
         attempt.PrepayId = order.PrepayId;
         attempt.PrepayExpiresAt = Min(now + Options.PrepayLifetime, attempt.PayableUntil);
-        stats.Add(State.CampaignId!, Counter.PaymentsCreated);
+        Count(Counter.PaymentsCreated);
         await SaveAsync();
         return Started(attempt);
     }
@@ -360,7 +357,7 @@ public sealed partial class OrderGrain(
         // (after a crash they simply run again). Anything else that changed is written now.
         if (changed || State.WakeAt != wakeAt)
         {
-            await state.WriteOrReloadAsync(this);
+            await WriteAsync();
         }
         if (DrainBudgetSpent && State.Outbox.Any(e => e.NotBefore <= Now))
         {
@@ -385,13 +382,30 @@ public sealed partial class OrderGrain(
     private async Task SaveAsync()
     {
         await ScheduleWakeAsync();
-        await state.WriteOrReloadAsync(this);
+        await WriteAsync();
         _unsavedReservations.Clear();
         if (State.Outbox.Any(e => e.NotBefore <= Now))
         {
             await this.AsReference<IOrderEffects>().DrainAsync();
         }
     }
+
+    /// <summary>Writes the state; what the change counts (payments created and paid, groups opened, …) goes to the
+    /// silo's counters only once it is stored, so no figure counts a change that was not.</summary>
+    private async Task WriteAsync()
+    {
+        await state.WriteOrReloadAsync(this);
+        foreach (var counter in _uncounted)
+        {
+            stats.Add(State.CampaignId!, counter);
+        }
+        _uncounted.Clear();
+    }
+
+    /// <summary>Counted by the change being made, added to the figures when it is stored.</summary>
+    private readonly List<Counter> _uncounted = [];
+
+    private void Count(Counter counter) => _uncounted.Add(counter);
 
     /// <summary>Holds that lapsed and a deadline that passed take effect in every command, not only when the reminder
     /// fires: stored first, so no command decides on a group that time has already moved on.</summary>
@@ -508,7 +522,7 @@ public sealed partial class OrderGrain(
         }
         State.Status = GroupStatus.Failed;
         State.SettledAt = now;
-        stats.Add(State.CampaignId!, Counter.GroupsFailed);
+        Count(Counter.GroupsFailed);
         foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Paid))
         {
             // The payment is not kept whatever its refund's fate: the unit goes back to stock and the inviter's reward
@@ -722,18 +736,14 @@ public sealed partial class OrderGrain(
         }
         attempt.RefundRequestedAt ??= Now;
         var outRefundNo = attempt.OutRefundNo;
-        WeChatPayResult<RefundResult> refund;
-        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
+        var refund = await BoxedAsync(ct => weChatPay.RefundAsync(new RefundRequest
         {
-            refund = await CallWeChatAsync(ct => weChatPay.RefundAsync(new RefundRequest
-            {
-                OutTradeNo = attempt.OutTradeNo,
-                OutRefundNo = outRefundNo,
-                TotalFee = attempt.AmountFen,
-                RefundFee = attempt.AmountFen,
-                RefundDesc = "拼团退款",
-            }, ct), timeout.Token);
-        }
+            OutTradeNo = attempt.OutTradeNo,
+            OutRefundNo = outRefundNo,
+            TotalFee = attempt.AmountFen,
+            RefundFee = attempt.AmountFen,
+            RefundDesc = "拼团退款",
+        }, ct));
         if (refund.Value is { } accepted)
         {
             attempt.Refund = RefundProgress.Accepted;
@@ -766,11 +776,7 @@ public sealed partial class OrderGrain(
             return null;
         }
         var outRefundNo = attempt.OutRefundNo;
-        WeChatPayResult<RefundQueryResult> query;
-        using (var timeout = new CancellationTokenSource(Options.WeChatCallTimeout))
-        {
-            query = await CallWeChatAsync(ct => weChatPay.RefundQueryAsync(RefundQueryRequest.ByOutRefundNo(outRefundNo), ct), timeout.Token);
-        }
+        var query = await BoxedAsync(ct => weChatPay.RefundQueryAsync(RefundQueryRequest.ByOutRefundNo(outRefundNo), ct));
         if (query.Value?.Find(outRefundNo) is not { } record)
         {
             if (query.Error?.Code == WeChatPayErrorCode.RefundNotExist)
@@ -796,6 +802,7 @@ public sealed partial class OrderGrain(
         return null;
     }
 
+    /// <summary>A WeChat Pay call inside a turn, cut at <see cref="OrderOptions.WeChatCallTimeout"/>.</summary>
     private async Task<WeChatPayResult<T>> BoxedAsync<T>(Func<CancellationToken, Task<WeChatPayResult<T>>> call)
         where T : class
     {
@@ -878,7 +885,7 @@ public sealed partial class OrderGrain(
         attempt.PaidAt = notice.PaidAt ?? now;
         attempt.Status = AttemptStatus.Paid;
         RemoveEffects(attempt.OutTradeNo, EffectKind.Reconcile, EffectKind.CloseOrder);
-        stats.Add(State.CampaignId!, Counter.PaymentsPaid);
+        Count(Counter.PaymentsPaid);
 
         var slot = State.Slots[attempt.SlotIndex];
         // Kept only when WeChat took it (time_end) while its hold stood and before the deadline, each with the stated
@@ -908,14 +915,14 @@ public sealed partial class OrderGrain(
         attempt.Applied = true;
         if (slot.Index > 0)
         {
-            stats.Add(State.CampaignId!, Counter.Paid);
+            Count(Counter.Paid);
         }
 
         if (State.Status == GroupStatus.Pending)
         {
             State.Status = GroupStatus.Open;
             State.Deadline = now + TimeSpan.FromMinutes(Terms.WindowMinutes);
-            stats.Add(State.CampaignId!, Counter.GroupsOpened);
+            Count(Counter.GroupsOpened);
             if (attempt.PayerOpenid == State.LeaderOpenid)
             {
                 // The leader paid their own share: one call to their referral grain records both.
@@ -1084,7 +1091,7 @@ public sealed partial class OrderGrain(
     {
         State.Status = GroupStatus.Complete;
         State.SettledAt = now;
-        stats.Add(State.CampaignId!, Counter.GroupsCompleted);
+        Count(Counter.GroupsCompleted);
         // A unit is sold when its group completes (拼团成功 ships); until then a paid slot's unit stays reserved.
         foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Paid))
         {
@@ -1146,7 +1153,7 @@ public sealed partial class OrderGrain(
         var slot = State.Slots.FirstOrDefault(s => s.Status == SlotStatus.Free) ?? throw new GroupFullException();
         await BindReferralAsync(openid, referralCode);
         await HoldAsync(slot, State.CampaignId!, openid, HoldUntil(Now));
-        stats.Add(State.CampaignId!, Counter.Joined);
+        Count(Counter.Joined);
         return slot;
     }
 

@@ -109,6 +109,12 @@ public sealed class StoreFailureTests(StoreOutageFixture fixture) : IClassFixtur
         // the payment, never a "duplicate" of a change that was only ever in memory.
         Assert.Equal(new PaymentApplied(PaymentDisposition.Applied, GroupStatus.Open), await OnceTheStoreIsBackAsync(() => Group(groupId).ApplyPaymentAsync(notice)));
         Assert.Equal(PaymentDisposition.Duplicate, (await Group(groupId).ApplyPaymentAsync(notice)).Disposition);
+
+        // Counted once: the failed write counted nothing.
+        var stats = await ClusterFixture.EventuallyAsync(() => fixture.StatsAsync(campaignId), s => s.PaymentsPaid >= 1 && s.GroupsOpened >= 1);
+        await Task.Delay(1000); // two flush intervals: a second count would have arrived by now
+        stats = await fixture.StatsAsync(campaignId);
+        Assert.Equal((1, 1, 1), (stats.PaymentsCreated, stats.PaymentsPaid, stats.GroupsOpened));
     }
 
     [Fact]
