@@ -570,6 +570,12 @@ public sealed partial class OrderGrain(
             }
             changed |= effect.Kind is EffectKind.Reconcile or EffectKind.CloseOrder or EffectKind.Refund or EffectKind.CheckRefund
                 or EffectKind.RaiseItem or EffectKind.SettleItem;
+            if (ReferenceEquals(error, Waiting))
+            {
+                // Not a failure: WeChat has not settled it yet, and the effect set when to look again.
+                effect.FailingSince = null;
+                continue;
+            }
             if (error is null)
             {
                 State.Outbox.Remove(effect);
@@ -583,7 +589,8 @@ public sealed partial class OrderGrain(
             effect.Failures++;
             effect.LastError = error;
             effect.FailingSince ??= now;
-            if (!effect.Escalated && effect.Kind is not (EffectKind.RaiseItem or EffectKind.SettleItem or EffectKind.CheckRefund or EffectKind.Reconcile)
+            // A failing report to the queue cannot be reported to it: it is logged at every try instead.
+            if (!effect.Escalated && effect.Kind is not (EffectKind.RaiseItem or EffectKind.SettleItem)
                 && now - effect.FailingSince >= Options.EffectEscalateAfter)
             {
                 effect.Escalated = true;
@@ -597,6 +604,11 @@ public sealed partial class OrderGrain(
         }
         return changed;
     }
+
+    /// <summary>What an effect returns when there is nothing wrong but nothing to do yet (an attempt still payable, a
+    /// refund still processing): it runs again at the <see cref="PendingEffect.NotBefore"/> it set, and it neither counts
+    /// as a failure nor escalates.</summary>
+    private static readonly string Waiting = "waiting";
 
     /// <summary>Carries out one effect; null when it is done (or has nothing left to do), else why not yet.</summary>
     private async Task<string?> RunAsync(PendingEffect effect)
@@ -683,11 +695,13 @@ public sealed partial class OrderGrain(
                 attempt.Status = AttemptStatus.Closed;
                 return null;
             }
-            if (attempt.Status is AttemptStatus.Live or AttemptStatus.Creating && attempt.PayableUntil > Now)
+            var payableUntil = attempt.PayableUntil + Options.PaymentGrace;
+            if (attempt.Status is AttemptStatus.Live or AttemptStatus.Creating && payableUntil > Now)
             {
-                // Still payable: look again later, no later than just after it stops being payable.
-                effect.NotBefore = Min(Now + Options.ReconcileAfter, attempt.PayableUntil + TimeSpan.FromSeconds(1));
-                return "not paid yet";
+                // Still payable (within the grace a payment then still counts): look again later, no later than just
+                // after that.
+                effect.NotBefore = Min(Now + Options.ReconcileAfter, payableUntil + TimeSpan.FromSeconds(1));
+                return Waiting;
             }
             Supersede(attempt);
             return null;
@@ -796,7 +810,7 @@ public sealed partial class OrderGrain(
                 Escalate(attempt, OperatorItemKind.RefundStuck, $"The refund {outRefundNo} has not settled since {requested:u}; still checked", stopRetrying: false);
             }
             effect.NotBefore = Now + Options.RefundCheckAfter;
-            return "refund still processing";
+            return Waiting;
         }
         ApplyRefund(new RefundNotice(attempt.OutTradeNo, outRefundNo, record.RefundId, record.RefundFee, refundState));
         return null;
