@@ -49,6 +49,12 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <exception cref="NotifyRejectedException">no such payment in this group.</exception>
     [Alias("RetryRefundAsync")]
     Task RetryRefundAsync(string outTradeNo, string actor);
+
+    /// <summary>Every payment WeChat took for this group and every refund of them, as stored (for reconciliation
+    /// against WeChat's bill and for recounting the figures).</summary>
+    /// <exception cref="UnknownGroupException">never created.</exception>
+    [Alias("GetPaymentsAsync"), ReadOnly]
+    Task<GroupPayments> GetPaymentsAsync();
 }
 
 /// <summary>The grain's own wake-up: carries out pending effects after the turn that recorded them.</summary>

@@ -109,3 +109,47 @@ public sealed record GroupView(
     [property: Id(6)] IReadOnlyList<SlotView> Slots,
     [property: Id(7)] int? MySlot,
     [property: Id(8)] long PriceFen);
+
+/// <summary><see cref="IOrderGrain.GetPaymentsAsync"/>: the group's money as stored.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.GroupPayments")]
+public sealed record GroupPayments(
+    [property: Id(0)] string GroupId,
+    [property: Id(1)] string CampaignId,
+    [property: Id(2)] GroupStatus Status,
+    [property: Id(3)] IReadOnlyList<PaymentFact> Payments);
+
+/// <summary>One attempt WeChat took money for (it has a transaction id).</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.PaymentFact")]
+public sealed record PaymentFact(
+    [property: Id(0)] string OutTradeNo,
+    [property: Id(1)] string TransactionId,
+    [property: Id(2)] long AmountFen,
+    [property: Id(3)] DateTimeOffset PaidAt,
+    [property: Id(4)] bool Kept,
+    [property: Id(5)] PaymentRefundStatus RefundStatus,
+    [property: Id(6)] IReadOnlyList<RefundFact> Refunds);
+
+public enum PaymentRefundStatus
+{
+    /// <summary>Not to be refunded (its slot keeps it).</summary>
+    None,
+
+    /// <summary>To be refunded; GroupPay's refund is queued or under way at WeChat.</summary>
+    Refunding,
+
+    Refunded,
+
+    /// <summary>In the operator queue.</summary>
+    NeedsAttention,
+}
+
+/// <summary>A refund of a payment: one GroupPay issued (<see cref="IssuedByGroupPay"/>, the numbers <c>…R1</c>,
+/// <c>…R2</c>, …, the last being <see cref="Current"/>) or one made outside GroupPay and taken in.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.RefundFact")]
+public sealed record RefundFact(
+    [property: Id(0)] string OutRefundNo,
+    [property: Id(1)] long AmountFen,
+    [property: Id(2)] bool IssuedByGroupPay,
+    [property: Id(3)] bool Current,
+    [property: Id(4)] bool Succeeded,
+    [property: Id(5)] DateTimeOffset? AcceptedAt);

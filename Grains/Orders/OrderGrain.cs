@@ -149,6 +149,41 @@ public sealed partial class OrderGrain(
         return Task.FromResult(View(viewerOpenid));
     }
 
+    public Task<GroupPayments> GetPaymentsAsync()
+    {
+        if (_reloading)
+        {
+            throw new InvalidOperationException($"Group {GroupId} is reloading its state after a failure; try again.");
+        }
+        EnsureExists();
+        return Task.FromResult(new GroupPayments(GroupId, State.CampaignId!, State.Status,
+            [.. State.Attempts.Values.Where(a => a.TransactionId is not null).OrderBy(a => a.PaidAt).Select(PaymentOf)]));
+    }
+
+    private static PaymentFact PaymentOf(AttemptRecord attempt)
+    {
+        var issued = attempt.Refund == RefundProgress.None
+            ? []
+            : Enumerable.Range(attempt.RefundSequence == 0 ? 0 : 1, attempt.RefundSequence == 0 ? 1 : attempt.RefundSequence)
+                .Select(sequence => new RefundFact(TradeNumbers.OutRefundNo(attempt.OutTradeNo, sequence), attempt.AmountFen, IssuedByGroupPay: true,
+                    Current: sequence == attempt.RefundSequence,
+                    Succeeded: sequence == attempt.RefundSequence && attempt.Refund == RefundProgress.Succeeded && !attempt.ExternalRefunds.Any(r => r.AmountFen == attempt.AmountFen),
+                    AcceptedAt: sequence == attempt.RefundSequence ? attempt.RefundAcceptedAt : null));
+        var external = attempt.ExternalRefunds.Select(r => new RefundFact(r.OutRefundNo, r.AmountFen, IssuedByGroupPay: false, Current: false, Succeeded: true, r.At));
+        var status = attempt.Refund switch
+        {
+            RefundProgress.None => PaymentRefundStatus.None,
+            RefundProgress.Succeeded => PaymentRefundStatus.Refunded,
+            RefundProgress.NeedsAttention => PaymentRefundStatus.NeedsAttention,
+            _ => PaymentRefundStatus.Refunding,
+        };
+        if (attempt.Refund == RefundProgress.None && attempt.ExternalRefunds.Any(r => r.AmountFen == attempt.AmountFen))
+        {
+            status = PaymentRefundStatus.Refunded;
+        }
+        return new PaymentFact(attempt.OutTradeNo, attempt.TransactionId!, attempt.AmountFen, attempt.PaidAt!.Value, attempt.Applied, status, [.. issued, .. external]);
+    }
+
     public Task<GroupView> JoinAsync(string openid, string? referralCode) => ChangeAsync(() => JoinCoreAsync(openid, referralCode));
 
     private async Task<GroupView> JoinCoreAsync(string openid, string? referralCode)
@@ -762,6 +797,7 @@ public sealed partial class OrderGrain(
         {
             attempt.Refund = RefundProgress.Accepted;
             attempt.RefundId = accepted.RefundId;
+            attempt.RefundAcceptedAt = Now;
             attempt.RefundFailures = 0;
             attempt.LastRefundAnswer = "accepted";
             attempt.LogRefund($"{Now:u} refund {outRefundNo} accepted");
@@ -1021,11 +1057,12 @@ public sealed partial class OrderGrain(
         {
             return false;
         }
-        if (attempt.RefundLog.Contains("external " + notice.OutRefundNo))
+        if (attempt.ExternalRefunds.Any(r => r.OutRefundNo == notice.OutRefundNo) || attempt.ExternalRefunds.Count >= AttemptRecord.MaxExternalRefunds)
         {
             return false;
         }
-        attempt.LogRefund("external " + notice.OutRefundNo);
+        attempt.ExternalRefunds.Add(new ExternalRefundRecord { OutRefundNo = notice.OutRefundNo, RefundId = notice.RefundId, AmountFen = notice.RefundFeeFen, At = Now });
+        attempt.LogRefund($"{Now:u} refund {notice.OutRefundNo} made outside GroupPay taken in ({notice.RefundFeeFen} fen)");
         if (notice.RefundFeeFen != attempt.AmountFen)
         {
             Raise(new OperatorItemReport("external-refund:" + notice.OutRefundNo, OperatorItemKind.ExternalRefund, GroupId, attempt.OutTradeNo,

@@ -161,7 +161,16 @@ public sealed class AttemptRecord
     /// <summary>The operator item open for this payment's refund, if any.</summary>
     [Id(22)] public OperatorItemKind? Escalation { get; set; }
 
+    /// <summary>When WeChat accepted the current refund number (WeChat's bill lists the refund on that day).</summary>
+    [Id(23)] public DateTimeOffset? RefundAcceptedAt { get; set; }
+
+    /// <summary>Refunds made outside GroupPay (the merchant console) that were taken in, by their own number; at most
+    /// <see cref="MaxExternalRefunds"/> (WeChat's own limit of refunds per payment).</summary>
+    [Id(24)] public List<ExternalRefundRecord> ExternalRefunds { get; set; } = [];
+
     public const int MaxRefundLog = 10;
+
+    public const int MaxExternalRefunds = 50;
 
     public string OutRefundNo => TradeNumbers.OutRefundNo(OutTradeNo, RefundSequence);
 
@@ -176,6 +185,19 @@ public sealed class AttemptRecord
             RefundLog.RemoveRange(0, RefundLog.Count - MaxRefundLog);
         }
     }
+}
+
+/// <summary>A refund made outside GroupPay, as its notify reported it.</summary>
+[GenerateSerializer, Alias("grouppay.ExternalRefundRecord")]
+public sealed class ExternalRefundRecord
+{
+    [Id(0)] public required string OutRefundNo { get; set; }
+
+    [Id(1)] public string? RefundId { get; set; }
+
+    [Id(2)] public long AmountFen { get; set; }
+
+    [Id(3)] public DateTimeOffset At { get; set; }
 }
 
 public enum EffectKind
