@@ -184,6 +184,7 @@ public static class GatewayHost
         app.MapMe();
         app.MapAdmin();
         app.MapOperator();
+        app.MapReconciliation();
         app.MapH5();
     }
 

@@ -89,6 +89,7 @@ internal sealed class FaultInjection
             SetIf(ref _systemErrors[(int)MerchantApi.CloseOrder], errors.Closeorder);
             SetIf(ref _systemErrors[(int)MerchantApi.Refund], errors.Refund);
             SetIf(ref _systemErrors[(int)MerchantApi.RefundQuery], errors.Refundquery);
+            SetIf(ref _systemErrors[(int)MerchantApi.DownloadBill], errors.Downloadbill);
         }
         if (settings.RefundsStayProcessing is { } stay)
         {
@@ -146,6 +147,7 @@ internal sealed class FaultInjection
             Closeorder = Volatile.Read(ref _systemErrors[(int)MerchantApi.CloseOrder]),
             Refund = Volatile.Read(ref _systemErrors[(int)MerchantApi.Refund]),
             Refundquery = Volatile.Read(ref _systemErrors[(int)MerchantApi.RefundQuery]),
+            Downloadbill = Volatile.Read(ref _systemErrors[(int)MerchantApi.DownloadBill]),
         },
         RefundOutcomes = new RefundOutcomeFaults { RefundClose = Volatile.Read(ref _refundCloses), Change = Volatile.Read(ref _refundChanges) },
         RefundErrors = Volatile.Read(ref _refundErrors) is > 0 and var count ? new RefundErrorFault { Code = Volatile.Read(ref _refundErrorCode), Count = count } : null,
@@ -240,6 +242,7 @@ internal sealed class FaultSettings
             Check(errors, "systemErrors.closeorder", s.Closeorder, 10_000);
             Check(errors, "systemErrors.refund", s.Refund, 10_000);
             Check(errors, "systemErrors.refundquery", s.Refundquery, 10_000);
+            Check(errors, "systemErrors.downloadbill", s.Downloadbill, 10_000);
         }
         if (RefundOutcomes is { } outcomes)
         {
@@ -279,6 +282,9 @@ internal sealed class SystemErrorFaults
     public int? Refund { get; set; }
 
     public int? Refundquery { get; set; }
+
+    /// <summary>downloadbill answers as WeChat does when it fails to give the bill: <c>return_code=FAIL</c>, <c>SYSTEMERROR</c>.</summary>
+    public int? Downloadbill { get; set; }
 }
 
 /// <summary>A coupon applied to the next paid order: cash_fee = total_fee − coupon_fee.</summary>

@@ -69,7 +69,8 @@ internal sealed class MerchantApiProcessor(
         }
         if (faults.TryConsumeSystemError(api))
         {
-            return MerchantReply.Fail("SYSTEMERROR", "系统超时");
+            // downloadbill's failures are return-level (unsigned), as its other answers are.
+            return api == MerchantApi.DownloadBill ? MerchantReply.BillFail("SYSTEMERROR", null) : MerchantReply.Fail("SYSTEMERROR", "系统超时");
         }
         if (request["nonce_str"] is not { } nonce)
         {

@@ -43,6 +43,21 @@ public static class MismatchKinds
         string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? "-" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
 }
 
+/// <summary>The operator items of the reconciliation.</summary>
+public static class ReconciliationItems
+{
+    /// <summary><c>recon:{day}:{kind}:{out_refund_no or out_trade_no}</c>, characters outside the item ids' set as
+    /// <c>_</c>: the same mismatch found again (a rerun) updates its item.</summary>
+    public static string IdOf(DateOnly day, ReconciliationMismatch mismatch)
+    {
+        ArgumentNullException.ThrowIfNull(mismatch);
+        var number = mismatch.OutRefundNo ?? mismatch.OutTradeNo ?? "none";
+        var safe = string.Concat(number.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_'));
+        var id = $"recon:{day:yyyy-MM-dd}:{MismatchKinds.Name(mismatch.Kind)}:{safe}";
+        return id.Length <= Operations.OperatorItemRules.MaxItemIdLength ? id : id[..Operations.OperatorItemRules.MaxItemIdLength];
+    }
+}
+
 /// <summary>One mismatch: the bill's side and GroupPay's side of one payment or refund.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.ReconciliationMismatch")]
 public sealed record ReconciliationMismatch(

@@ -149,9 +149,9 @@ public sealed partial class ReconciliationGrain(
     {
         var raised = new List<string>();
         var tried = new[] { $"reconciliation of {Key(day)} against WeChat's bill" };
-        foreach (var mismatch in mismatches.DistinctBy(m => ItemId(day, m)).Take(ReconciliationReport.MaxLines))
+        foreach (var mismatch in mismatches.DistinctBy(m => ReconciliationItems.IdOf(day, m)).Take(ReconciliationReport.MaxLines))
         {
-            var itemId = ItemId(day, mismatch);
+            var itemId = ReconciliationItems.IdOf(day, mismatch);
             await Queue.RaiseAsync(new OperatorItemReport(itemId, OperatorItemKind.ReconciliationMismatch, mismatch.GroupId, mismatch.OutTradeNo,
                 mismatch.BillFen ?? mismatch.GroupPayFen ?? 0, mismatch.Summary, LastAnswer(mismatch), tried, now));
             raised.Add(itemId);
@@ -165,16 +165,6 @@ public sealed partial class ReconciliationGrain(
             raised.Add(itemId);
         }
         return raised;
-    }
-
-    /// <summary><c>recon:{day}:{kind}:{out_refund_no or out_trade_no}</c>, characters outside the item id's set as <c>_</c>.</summary>
-    public static string ItemId(DateOnly day, ReconciliationMismatch mismatch)
-    {
-        ArgumentNullException.ThrowIfNull(mismatch);
-        var number = mismatch.OutRefundNo ?? mismatch.OutTradeNo ?? "none";
-        var safe = string.Concat(number.Select(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '.' or '-' ? c : '_'));
-        var id = $"recon:{Key(day)}:{MismatchKinds.Name(mismatch.Kind)}:{safe}";
-        return id.Length <= OperatorItemRules.MaxItemIdLength ? id : id[..OperatorItemRules.MaxItemIdLength];
     }
 
     private static string LastAnswer(ReconciliationMismatch mismatch) =>

@@ -334,7 +334,7 @@ public sealed class BillReconcilerTests
     public void ItemIdsAreDeterministicAndKeepToTheQueuesCharacters()
     {
         var mismatch = new ReconciliationMismatch(MismatchKind.RefundUnknown, "groupvvv", "groupvvvP1", "a|b*c@d", 1, null, "SUCCESS", null, "x");
-        Assert.Equal("recon:2026-12-01:refund-unknown:a_b_c_d", ReconciliationGrain.ItemId(Day, mismatch));
-        Assert.Equal("recon:2026-12-01:payment-unknown:groupvvvP1", ReconciliationGrain.ItemId(Day, mismatch with { Kind = MismatchKind.PaymentUnknown, OutRefundNo = null }));
+        Assert.Equal("recon:2026-12-01:refund-unknown:a_b_c_d", ReconciliationItems.IdOf(Day, mismatch));
+        Assert.Equal("recon:2026-12-01:payment-unknown:groupvvvP1", ReconciliationItems.IdOf(Day, mismatch with { Kind = MismatchKind.PaymentUnknown, OutRefundNo = null }));
     }
 }

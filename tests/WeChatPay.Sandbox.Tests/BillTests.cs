@@ -179,6 +179,22 @@ public sealed class BillTests
         Assert.Equal(("No Bill Exist", "20002"), (noRefunds["return_msg"], noRefunds["error_code"]));
     }
 
+    [Fact]
+    public async Task AnInjectedSystemErrorFailsTheNextDownloadsOnly()
+    {
+        await using var sandbox = await SandboxServer.StartAsync();
+        var day = await StartTheDayAsync(sandbox);
+        await sandbox.PlaceAndPayAsync(SandboxServer.NewOutTradeNo());
+        await sandbox.MoveClockToAsync(day.AddDays(1), TenAm);
+        await sandbox.SetFaultsAsync(new { systemErrors = new { downloadbill = 2 } });
+
+        var first = await DownloadFailureAsync(sandbox, Fields(day));
+        var second = await DownloadFailureAsync(sandbox, Fields(day, gzip: true));
+
+        Assert.Equal(("SYSTEMERROR", "SYSTEMERROR"), (first["return_msg"], second["return_msg"]));
+        Assert.Single((await DownloadAsync(sandbox, day)).Rows);
+    }
+
     [Theory]
     [InlineData("2026-11-30", null, "invalid bill_date", "20001")]
     [InlineData("20261131", null, "invalid bill_date", "20001")]
