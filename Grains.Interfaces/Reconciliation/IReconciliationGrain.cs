@@ -42,11 +42,12 @@ public interface IReconciliationScheduleGrain : IGrainWithIntegerKey
     Task<ReconciliationSchedule> GetAsync();
 }
 
-/// <summary>The days of the catch-up window and where each stands.</summary>
+/// <summary>The days of the catch-up window and where each stands; when the reminder was first registered.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.ReconciliationSchedule")]
 public sealed record ReconciliationSchedule(
     [property: Id(0)] IReadOnlyList<DateOnly> Reconciled,
-    [property: Id(1)] IReadOnlyList<ScheduledDay> Pending);
+    [property: Id(1)] IReadOnlyList<ScheduledDay> Pending,
+    [property: Id(2)] DateTimeOffset? StartedAt);
 
 /// <summary>A day not yet reconciled: how often it was tried, WeChat's last answer, whether it went to the queue.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.ScheduledDay")]

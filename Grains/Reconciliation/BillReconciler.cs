@@ -168,7 +168,8 @@ public static class BillReconciler
         }
     }
 
-    /// <summary>A payment must end kept (its slot counts it) or refunded in full; a partial refund is neither.</summary>
+    /// <summary>A payment must end kept (its slot counts it, nothing refunded) or refunded in full; a partial refund is
+    /// neither, and so is a payment GroupPay keeps though its refunds add up to all of it.</summary>
     private static void CheckSettled(string groupId, PaymentFact payment, ReconciliationInput input, List<ReconciliationMismatch> mismatches)
     {
         var group = input.Groups.GetValueOrDefault(groupId);
@@ -181,7 +182,12 @@ public static class BillReconciler
                 $"GroupPay took {payment.AmountFen} fen for {payment.OutTradeNo} but neither keeps it for a slot nor refunds it."));
         }
         var returned = payment.Refunds.Where(r => r.Succeeded).Sum(r => r.AmountFen);
-        if (returned > 0 && returned < payment.AmountFen)
+        if (kept && returned >= payment.AmountFen)
+        {
+            mismatches.Add(new ReconciliationMismatch(MismatchKind.PaymentNotSettled, groupId, payment.OutTradeNo, null, payment.AmountFen - returned, payment.AmountFen, null, StatusOf(payment),
+                $"The {payment.AmountFen} fen paid for {payment.OutTradeNo} were refunded in full, in parts, yet GroupPay still counts the payment for its slot."));
+        }
+        else if (returned > 0 && returned < payment.AmountFen)
         {
             mismatches.Add(new ReconciliationMismatch(MismatchKind.PaymentPartlyRefunded, groupId, payment.OutTradeNo, null, payment.AmountFen - returned, payment.AmountFen, null, StatusOf(payment),
                 $"{returned} of the {payment.AmountFen} fen paid for {payment.OutTradeNo} were refunded: the payment is neither kept whole nor refunded."));

@@ -26,8 +26,15 @@ public sealed partial class ReconciliationScheduleGrain(
 
     private ReconciliationOptions Options => options.Value;
 
-    public async Task StartAsync() =>
+    public async Task StartAsync()
+    {
         await this.RegisterOrUpdateReminder(ReminderName, TimeSpan.FromMinutes(1), Options.CheckEvery);
+        if (State.StartedAt is null)
+        {
+            State.StartedAt = timeProvider.GetUtcNow();
+            await state.WriteOrReloadAsync(this);
+        }
+    }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
@@ -110,7 +117,8 @@ public sealed partial class ReconciliationScheduleGrain(
 
     private ReconciliationSchedule View() => new(
         [.. State.Reconciled.Order()],
-        [.. State.Pending.OrderBy(d => d.Day).Select(d => new ScheduledDay(d.Day, d.Tries, d.LastAnswer, d.Escalated))]);
+        [.. State.Pending.OrderBy(d => d.Day).Select(d => new ScheduledDay(d.Day, d.Tries, d.LastAnswer, d.Escalated))],
+        State.StartedAt);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The reconciliation of {Day} did not run (try {Tries}); it is tried again on the next round")]
     private static partial void LogNotReconciled(ILogger logger, Exception exception, DateOnly day, int tries);

@@ -17,6 +17,8 @@ public sealed class ReconciliationScheduleState
     [Id(0)] public List<DateOnly> Reconciled { get; set; } = [];
 
     [Id(1)] public List<ScheduledDayRecord> Pending { get; set; } = [];
+
+    [Id(2)] public DateTimeOffset? StartedAt { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.ScheduledDayRecord")]

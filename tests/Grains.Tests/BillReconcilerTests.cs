@@ -211,6 +211,11 @@ public sealed class BillReconcilerTests
         _bill.Add(RefundRow(whole, "50300002"));
         Group("groupjjj", GroupStatus.Open, Paid(whole, kept: false, status: PaymentRefundStatus.Refunded, refunds: TakenIn("50300002", Price)));
         Assert.Single(Reconcile().Mismatches);
+        // Two partial refunds that add up to the payment, which GroupPay still keeps for its slot, leave it unsettled.
+        _bill.Add(RefundRow(no, "50300004", fen: 690, at: Noon.AddHours(3)));
+        Group("groupiii", GroupStatus.Complete, Paid(no, refunds: [TakenIn("50300001", 300), TakenIn("50300004", 690)]));
+        var whole2 = Assert.Single(Reconcile().Mismatches);
+        Assert.Equal((MismatchKind.PaymentNotSettled, no, (long?)0), (whole2.Kind, whole2.OutTradeNo, whole2.BillFen));
     }
 
     [Fact]

@@ -73,7 +73,8 @@ public class ClusterFixture : IAsyncLifetime
         Cluster = await StartClusterAsync();
     }
 
-    private Dictionary<string, string?> MerchantSettings() => new()
+    /// <summary>The merchant's and the silos' settings (a fixture of its own may add to them).</summary>
+    protected virtual Dictionary<string, string?> MerchantSettings() => new()
     {
         ["WeChatPay:AppId"] = AppId,
         ["WeChatPay:MchId"] = MchId,
