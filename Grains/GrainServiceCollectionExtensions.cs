@@ -1,6 +1,6 @@
+using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
-using GroupPay.Grains.Stats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -9,14 +9,17 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the per-silo counter buffer and its flusher, the order timings (section <c>Orders</c>), and the operator queue's
+    /// the figures' and ledger's store and the tally publisher (<see cref="RedisTallyStore"/>), the order timings (section <c>Orders</c>), and the operator queue's
     /// gauges (<see cref="OperatorQueueMetrics"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddGroupPayStats();
-        services.AddOptions<StatsOptions>().BindConfiguration("Stats");
+        services.AddOptions<TallyStoreOptions>().BindConfiguration("TallyStore");
+        services.TryAddSingleton<RedisTallyStore>();
+        services.TryAddSingleton<IPaymentLedger>(sp => sp.GetRequiredService<RedisTallyStore>());
+        services.TryAddSingleton<TallyPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<TallyPublisher>());
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddMetrics();
         services.TryAddSingleton<OperatorQueueMetrics>();
