@@ -22,6 +22,7 @@ public static class GrainServiceCollectionExtensions
         services.AddHostedService(sp => sp.GetRequiredService<TallyPublisher>());
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddMetrics();
+        services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<OperatorQueueMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorQueueMetrics>());
         return services;

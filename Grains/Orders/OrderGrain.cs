@@ -22,6 +22,7 @@ public sealed partial class OrderGrain(
     IWeChatPayClient weChatPay,
     TimeProvider timeProvider,
     TallyPublisher tallies,
+    OutboxMetrics outboxMetrics,
     IOptions<OrderOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IOrderEffects, IRemindable
 {
@@ -406,6 +407,7 @@ public sealed partial class OrderGrain(
         {
             await WriteAsync();
         }
+        outboxMetrics.Report(GroupId, State);
         if ((DrainBudgetSpent || publish) && State.Outbox.Any(e => e.NotBefore <= Now))
         {
             // The rest in a turn of its own, behind the calls that queued up meanwhile.
@@ -449,6 +451,7 @@ public sealed partial class OrderGrain(
         {
             _storedTally = tally;
         }
+        outboxMetrics.Report(GroupId, State);
     }
 
     /// <summary>The group's tally as last stored: what <see cref="EffectKind.PublishTally"/> delivers.</summary>
@@ -486,7 +489,14 @@ public sealed partial class OrderGrain(
         if (State.CampaignId is not null)
         {
             _storedTally = GroupTally.Of(GroupId, State);
+            outboxMetrics.Report(GroupId, State);
         }
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        outboxMetrics.Forget(GroupId);
         return Task.CompletedTask;
     }
 
@@ -1197,6 +1207,7 @@ public sealed partial class OrderGrain(
         Kind = EffectKind.RaiseItem,
         Subject = "item:" + report.ItemId,
         NotBefore = Now,
+        QueuedAt = Now,
         Report = report,
     });
 
@@ -1295,7 +1306,7 @@ public sealed partial class OrderGrain(
     }
 
     private void Enqueue(EffectKind kind, string subject, DateTimeOffset notBefore) =>
-        State.Outbox.Add(new PendingEffect { Kind = kind, Subject = subject, NotBefore = notBefore });
+        State.Outbox.Add(new PendingEffect { Kind = kind, Subject = subject, NotBefore = notBefore, QueuedAt = Now });
 
     private void RemoveEffects(string subject, params EffectKind[] kinds) =>
         State.Outbox.RemoveAll(e => e.Subject == subject && (kinds.Length == 0 || kinds.Contains(e.Kind)));

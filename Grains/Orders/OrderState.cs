@@ -258,6 +258,9 @@ public sealed class PendingEffect
 
     [Id(7)] public bool Escalated { get; set; }
 
+    /// <summary>When it was queued (null for effects queued before this was recorded).</summary>
+    [Id(8)] public DateTimeOffset? QueuedAt { get; set; }
+
     /// <summary>The operator item id of a failing effect.</summary>
     public string ItemId(string groupId) => $"effect:{groupId}:{Kind}:{Subject}";
 }
