@@ -3,7 +3,6 @@ using GroupPay.Gateway.Api;
 using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Gateway.Notifications;
-using GroupPay.Grains.Stats;
 using GroupPay.WeChatPay;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;

@@ -1,7 +1,7 @@
+using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Reconciliation;
-using GroupPay.Grains.Stats;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,17 +11,21 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the per-silo counter buffer and its flusher, the order timings (section <c>Orders</c>), and the operator queue's
+    /// the figures' and ledger's store and the tally publisher (<see cref="RedisTallyStore"/>), the order timings (section <c>Orders</c>), the operator queue's
     /// gauges (<see cref="OperatorQueueMetrics"/>), and the daily reconciliation's settings (section <c>Reconciliation</c>)
     /// and the start of its schedule (<see cref="ReconciliationStarter"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
-        services.AddGroupPayStats();
-        services.AddOptions<StatsOptions>().BindConfiguration("Stats");
+        services.AddOptions<TallyStoreOptions>().BindConfiguration("TallyStore");
+        services.TryAddSingleton<RedisTallyStore>();
+        services.TryAddSingleton<IPaymentLedger>(sp => sp.GetRequiredService<RedisTallyStore>());
+        services.TryAddSingleton<TallyPublisher>();
+        services.AddHostedService(sp => sp.GetRequiredService<TallyPublisher>());
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddMetrics();
+        services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<OperatorQueueMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorQueueMetrics>());
         services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.SectionName).ValidateOnStart();

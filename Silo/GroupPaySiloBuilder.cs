@@ -40,6 +40,7 @@ public static class GroupPaySiloBuilder
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
+        silo.Services.Configure<Grains.Ledger.TallyStoreOptions>(o => o.ConnectionString ??= redisConnectionString);
         return silo;
     }
 
@@ -64,9 +65,8 @@ public static class GroupPaySiloBuilder
     /// What the grains are constructed with: <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/>,
     /// e.g. a fake one, is already registered), the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
     /// bound and validated at start; a client registered before this call wins), and the grains' own services
-    /// (<c>AddGroupPayGrains()</c>: the per-silo stats buffer and its flusher, the <c>Orders:*</c> timings).
-    /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order, and the flusher must stop (and flush)
-    /// while the silo still runs.
+    /// (<c>AddGroupPayGrains()</c>: the figures' store and the tally publisher, the <c>Orders:*</c> timings).
+    /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order, and the publisher must outlive the grains.
     /// </summary>
     public static IServiceCollection AddGroupPayGrainServices(this IServiceCollection services)
     {

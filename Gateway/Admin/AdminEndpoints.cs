@@ -16,6 +16,7 @@ public static class AdminEndpoints
         var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName);
         group.MapPut("/campaigns/{campaignId}", DefineCampaignAsync).RateLimitMutations();
         group.MapGet("/stats", StatsAsync);
+        group.MapGet("/stats/recount", RecountAsync);
         return group;
     }
 
@@ -46,5 +47,15 @@ public static class AdminEndpoints
             return Problems.Invalid("A campaign id is 1..64 of [0-9A-Za-z_-].");
         }
         return TypedResults.Ok(StatsJson.From(await grains.GetGrain<IStatsGrain>(0).GetAsync(campaignId ?? StatsScope.Total)));
+    }
+
+    /// <summary>A campaign's group figures recomputed from its stored groups, against the live counters.</summary>
+    internal static async Task<Results<Ok<RecountJson>, ProblemHttpResult>> RecountAsync([FromQuery] string? campaignId, IGrainFactory grains)
+    {
+        if (campaignId is null || !EdgeRules.IsCampaignId(campaignId))
+        {
+            return Problems.Invalid("campaignId (1..64 of [0-9A-Za-z_-]) is required.");
+        }
+        return TypedResults.Ok(RecountJson.From(await grains.GetGrain<IStatsGrain>(0).RecountAsync(campaignId)));
     }
 }

@@ -103,6 +103,7 @@ internal sealed record FunnelJson(long LinkOpened, long Joined, long Paid);
 internal sealed record StatsJson(
     long PaymentsCreated,
     long PaymentsPaid,
+    long PaymentsRefunded,
     double? PaymentSuccessRate,
     long GroupsOpened,
     long GroupsCompleted,
@@ -117,6 +118,7 @@ internal sealed record StatsJson(
     public static StatsJson From(GrowthStats stats) => new(
         stats.PaymentsCreated,
         stats.PaymentsPaid,
+        stats.PaymentsRefunded,
         stats.PaymentSuccessRate,
         stats.GroupsOpened,
         stats.GroupsCompleted,
@@ -128,6 +130,16 @@ internal sealed record StatsJson(
         stats.ViralK,
         new FunnelJson(stats.LinkOpened, stats.Joined, stats.Paid));
 }
+
+/// <summary><c>GET /admin/stats/recount</c>: per counter, what the stored groups say and what the live counter says.</summary>
+internal sealed record RecountJson(string CampaignId, int Groups, bool Matches, IReadOnlyList<RecountCounterJson> Counters, int GroupsBehind, IReadOnlyList<string> GroupsBehindSample)
+{
+    public static RecountJson From(RecountReport report) => new(report.CampaignId, report.Groups, report.Matches,
+        [.. report.Counters.Select(c => new RecountCounterJson(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(c.Counter.ToString()), c.Stored, c.Live))],
+        report.GroupsBehindCount, report.GroupsBehind);
+}
+
+internal sealed record RecountCounterJson(string Counter, long Stored, long Live);
 
 internal sealed record OperatorActionJson(DateTime At, string Actor, string Action, string? Note);
 

@@ -55,6 +55,10 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <exception cref="UnknownGroupException">never created.</exception>
     [Alias("GetPaymentsAsync"), ReadOnly]
     Task<GroupPayments> GetPaymentsAsync();
+
+    /// <summary>What the group counts in the growth figures, as stored, and its revision.</summary>
+    [Alias("GetCountsAsync"), ReadOnly]
+    Task<GroupCounts> GetCountsAsync();
 }
 
 /// <summary>The grain's own wake-up: carries out pending effects after the turn that recorded them.</summary>

@@ -153,3 +153,8 @@ public sealed record RefundFact(
     [property: Id(3)] bool Current,
     [property: Id(4)] bool Succeeded,
     [property: Id(5)] DateTimeOffset? AcceptedAt);
+
+/// <summary><see cref="IOrderGrain.GetCountsAsync"/>: counter field (a <c>Counter</c> name, <c>c:</c>-prefixed when it
+/// counts in the campaign only, <c>t:</c> in the shop only) → value.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.GroupCounts")]
+public sealed record GroupCounts([property: Id(0)] long Revision, [property: Id(1)] IReadOnlyDictionary<string, long> Counts);

@@ -2,19 +2,44 @@ using Orleans.Concurrency;
 
 namespace GroupPay.Grains.Stats;
 
-/// <summary>Growth counters, by campaign and in total. Fed by per-silo pre-aggregation, never per notify.</summary>
+/// <summary>
+/// The growth figures, by campaign and in total. Every figure but the link opens is derived from stored facts: each
+/// group (and each user, for seed and new users) stores what it counts with the change that made it true and delivers
+/// it, at least once, to counters that apply each delivery once (docs/figures.md). Link opens have no stored fact (a
+/// page view): the gateways pre-aggregate them and add them here.
+/// </summary>
 [Alias("grouppay.IStatsGrain")]
 public interface IStatsGrain : IGrainWithIntegerKey
 {
-    /// <summary>Adds one flush of increments from <paramref name="source"/>; a batch whose
-    /// <paramref name="sequence"/> is not above the source's last one was applied already and is ignored.</summary>
+    /// <summary>Adds one flush of increments; a batch sent again under the same <paramref name="batchId"/> (within a
+    /// day) is counted once.</summary>
     [Alias("AddAsync")]
-    Task AddAsync(string source, long sequence, IReadOnlyList<CounterIncrement> increments);
+    Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments);
 
     /// <summary>The counters of one campaign, or of the whole shop for <see cref="StatsScope.Total"/>.</summary>
     [Alias("GetAsync"), ReadOnly]
     Task<GrowthStats> GetAsync(string scope);
+
+    /// <summary>Recomputes a campaign's group figures from its stored groups and compares them with the live
+    /// counters; reports the differences and the groups whose delivery is behind their stored state.</summary>
+    [Alias("RecountAsync"), ReadOnly]
+    Task<RecountReport> RecountAsync(string campaignId);
 }
+
+/// <summary><see cref="IStatsGrain.RecountAsync"/>: the figures of the stored groups against the live counters.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.RecountReport")]
+public sealed record RecountReport(
+    [property: Id(0)] string CampaignId,
+    [property: Id(1)] int Groups,
+    [property: Id(2)] IReadOnlyList<CounterDifference> Counters,
+    [property: Id(3)] IReadOnlyList<string> GroupsBehind,
+    [property: Id(4)] int GroupsBehindCount)
+{
+    public bool Matches => Counters.All(c => c.Stored == c.Live);
+}
+
+[GenerateSerializer, Immutable, Alias("grouppay.CounterDifference")]
+public sealed record CounterDifference([property: Id(0)] Counter Counter, [property: Id(1)] long Stored, [property: Id(2)] long Live);
 
 /// <summary>Counter scopes: a campaign id, or <see cref="Total"/> for the whole shop (distinct-user counters
 /// are only additive within one scope).</summary>
@@ -35,6 +60,9 @@ public enum Counter
     LinkOpened,
     Joined,
     Paid,
+
+    /// <summary>Payments whose money went back to the payer (GroupPay's refund, or one taken in from the console).</summary>
+    PaymentsRefunded,
 }
 
 [GenerateSerializer, Immutable, Alias("grouppay.CounterIncrement")]
@@ -52,7 +80,8 @@ public sealed record GrowthStats(
     [property: Id(6)] long NewUsers,
     [property: Id(7)] long LinkOpened,
     [property: Id(8)] long Joined,
-    [property: Id(9)] long Paid)
+    [property: Id(9)] long Paid,
+    [property: Id(10)] long PaymentsRefunded = 0)
 {
     /// <summary>P = paid / created (0..1), null when nothing was created.</summary>
     public double? PaymentSuccessRate => PaymentsCreated == 0 ? null : (double)PaymentsPaid / PaymentsCreated;

@@ -17,7 +17,8 @@ public enum LedgerEntryKind
     Refund,
 }
 
-/// <summary>One payment (<see cref="OutRefundNo"/> null) or refund in the ledger.</summary>
+/// <summary>One payment (<see cref="OutRefundNo"/> null) or refund in the ledger. <see cref="TransactionId"/> is WeChat's
+/// <c>transaction_id</c> of a payment, its <c>refund_id</c> of a refund (when known).</summary>
 public sealed record LedgerEntry(
     LedgerEntryKind Kind,
     string GroupId,

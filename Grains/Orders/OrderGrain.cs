@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Referrals;
 using GroupPay.Grains.Stats;
@@ -20,7 +21,8 @@ public sealed partial class OrderGrain(
     [PersistentState("order", GrainStorage.Name)] IPersistentState<OrderState> state,
     IWeChatPayClient weChatPay,
     TimeProvider timeProvider,
-    StatsBuffer stats,
+    TallyPublisher tallies,
+    OutboxMetrics outboxMetrics,
     IOptions<OrderOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IOrderEffects, IRemindable
 {
@@ -57,7 +59,6 @@ public sealed partial class OrderGrain(
         catch (Exception ex) when (ex is not GroupPayException and not OutOfMemoryException)
         {
             _reloading = true;
-            _uncounted.Clear();
             this.DeactivateOnIdle();
             LogReloading(logger, ex, GroupId);
             await ReleaseUnsavedReservationsAsync();
@@ -158,6 +159,16 @@ public sealed partial class OrderGrain(
         EnsureExists();
         return Task.FromResult(new GroupPayments(GroupId, State.CampaignId!, State.Status,
             [.. State.Attempts.Values.Where(a => a.TransactionId is not null).OrderBy(a => a.PaidAt).Select(PaymentOf)]));
+    }
+
+    public Task<GroupCounts> GetCountsAsync()
+    {
+        if (_reloading)
+        {
+            throw new InvalidOperationException($"Group {GroupId} is reloading its state after a failure; try again.");
+        }
+        EnsureExists();
+        return Task.FromResult(new GroupCounts(State.Revision, new Dictionary<string, long>(State.Counts, StringComparer.Ordinal)));
     }
 
     private static PaymentFact PaymentOf(AttemptRecord attempt)
@@ -379,6 +390,7 @@ public sealed partial class OrderGrain(
             return;
         }
         var wakeAt = State.WakeAt;
+        var revision = State.Revision;
         var changed = ExpireHolds(Now) | CloseAtDeadline(Now);
         _drainStarted = Stopwatch.GetTimestamp();
         _drainRan = 0;
@@ -387,14 +399,16 @@ public sealed partial class OrderGrain(
         {
             changed |= await RunDueEffectsAsync();
         }
+        var publish = PrepareTally();
         await ScheduleWakeAsync();
         // Effects between grains are idempotent: when only they completed, the write can wait for the next change
         // (after a crash they simply run again). Anything else that changed is written now.
-        if (changed || State.WakeAt != wakeAt)
+        if (changed || publish || State.WakeAt != wakeAt || State.Revision != revision)
         {
             await WriteAsync();
         }
-        if (DrainBudgetSpent && State.Outbox.Any(e => e.NotBefore <= Now))
+        outboxMetrics.Report(GroupId, State);
+        if ((DrainBudgetSpent || publish) && State.Outbox.Any(e => e.NotBefore <= Now))
         {
             // The rest in a turn of its own, behind the calls that queued up meanwhile.
             await this.AsReference<IOrderEffects>().DrainAsync();
@@ -416,6 +430,7 @@ public sealed partial class OrderGrain(
     /// due effects run in the grain's next turn.</summary>
     private async Task SaveAsync()
     {
+        PrepareTally();
         await ScheduleWakeAsync();
         await WriteAsync();
         _unsavedReservations.Clear();
@@ -425,22 +440,68 @@ public sealed partial class OrderGrain(
         }
     }
 
-    /// <summary>Writes the state; what the change counts (payments created and paid, groups opened, …) goes to the
-    /// silo's counters only once it is stored, so no figure counts a change that was not.</summary>
+    /// <summary>Writes the state. The tally it makes (see <see cref="PrepareTally"/>) becomes the one the
+    /// <see cref="EffectKind.PublishTally"/> effect sends only once it is stored.</summary>
     private async Task WriteAsync()
     {
+        var tally = _preparedTally;
+        _preparedTally = null;
         await state.WriteOrReloadAsync(this);
-        foreach (var counter in _uncounted)
+        if (tally is not null)
         {
-            stats.Add(State.CampaignId!, counter);
+            _storedTally = tally;
         }
-        _uncounted.Clear();
+        outboxMetrics.Report(GroupId, State);
     }
 
-    /// <summary>Counted by the change being made, added to the figures when it is stored.</summary>
-    private readonly List<Counter> _uncounted = [];
+    /// <summary>The group's tally as last stored: what <see cref="EffectKind.PublishTally"/> delivers.</summary>
+    private GroupTally? _storedTally;
 
-    private void Count(Counter counter) => _uncounted.Add(counter);
+    private GroupTally? _preparedTally;
+
+    /// <summary>Before a write: when what the group counts or its money changed since the stored tally, the revision
+    /// goes up and the tally is queued for publishing (in the outbox, so it is stored with the change and survives a
+    /// crash). Returns true when it was.</summary>
+    private bool PrepareTally()
+    {
+        if (State.CampaignId is null)
+        {
+            return false;
+        }
+        var tally = GroupTally.Of(GroupId, State);
+        if (tally.SameFactsAs(_storedTally))
+        {
+            return false;
+        }
+        State.Revision++;
+        _preparedTally = tally with { Revision = State.Revision };
+        if (!State.Outbox.Any(e => e.Kind == EffectKind.PublishTally))
+        {
+            Enqueue(EffectKind.PublishTally, TallySubject, Now);
+        }
+        return true;
+    }
+
+    private const string TallySubject = "tally";
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (State.CampaignId is not null)
+        {
+            _storedTally = GroupTally.Of(GroupId, State);
+            outboxMetrics.Report(GroupId, State);
+        }
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        outboxMetrics.Forget(GroupId);
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Counted in the growth figures by the change being made; stored with it (see <see cref="GroupTally"/>).</summary>
+    private void Count(Counter counter) => State.Counts[TallyField.Both(counter)] = State.Counts.GetValueOrDefault(TallyField.Both(counter)) + 1;
 
     /// <summary>Holds that lapsed and a deadline that passed take effect in every command, not only when the reminder
     /// fires: stored first, so no command decides on a group that time has already moved on.</summary>
@@ -665,6 +726,12 @@ public sealed partial class OrderGrain(
                 return null;
             case EffectKind.SettleItem:
                 await GrainFactory.GetGrain<IOperatorQueueGrain>(0).SettleAsync(effect.Subject, "settled by GroupPay");
+                return null;
+            case EffectKind.PublishTally:
+                if (_storedTally is { } tally)
+                {
+                    await tallies.PublishAsync(tally).WaitAsync(Options.WeChatCallTimeout);
+                }
                 return null;
         }
 
@@ -1084,6 +1151,7 @@ public sealed partial class OrderGrain(
                 Enqueue(EffectKind.ReverseReward, attempt.OutTradeNo, Now);
                 attempt.Applied = false;
                 attempt.Refund = RefundProgress.Succeeded;
+                Count(Counter.PaymentsRefunded);
                 RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
                 return true;
             }
@@ -1096,6 +1164,10 @@ public sealed partial class OrderGrain(
     private void SettleRefund(AttemptRecord attempt)
     {
         var wasRefunding = attempt.Refund != RefundProgress.None;
+        if (attempt.Refund != RefundProgress.Succeeded)
+        {
+            Count(Counter.PaymentsRefunded);
+        }
         attempt.Refund = RefundProgress.Succeeded;
         RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
         if (attempt.Escalation is not null)
@@ -1135,6 +1207,7 @@ public sealed partial class OrderGrain(
         Kind = EffectKind.RaiseItem,
         Subject = "item:" + report.ItemId,
         NotBefore = Now,
+        QueuedAt = Now,
         Report = report,
     });
 
@@ -1233,7 +1306,7 @@ public sealed partial class OrderGrain(
     }
 
     private void Enqueue(EffectKind kind, string subject, DateTimeOffset notBefore) =>
-        State.Outbox.Add(new PendingEffect { Kind = kind, Subject = subject, NotBefore = notBefore });
+        State.Outbox.Add(new PendingEffect { Kind = kind, Subject = subject, NotBefore = notBefore, QueuedAt = Now });
 
     private void RemoveEffects(string subject, params EffectKind[] kinds) =>
         State.Outbox.RemoveAll(e => e.Subject == subject && (kinds.Length == 0 || kinds.Contains(e.Kind)));

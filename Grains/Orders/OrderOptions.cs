@@ -33,6 +33,10 @@ public sealed class OrderOptions
     /// <summary>A refund WeChat accepted but has not settled after this goes to the operator queue (it is still checked).</summary>
     public TimeSpan RefundEscalateAfter { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>A refund not settled this long after it was requested counts in <c>grouppay.refunds.unsettled</c>
+    /// (WeChat settles most within minutes to hours; the alert comes well before the operator queue's escalation).</summary>
+    public TimeSpan RefundAlertAfter { get; set; } = TimeSpan.FromHours(2);
+
     /// <summary>An outbox effect failing for longer than this goes to the operator queue (it is still retried).</summary>
     public TimeSpan EffectEscalateAfter { get; set; } = TimeSpan.FromMinutes(30);
 

@@ -41,6 +41,14 @@ public sealed class OrderState
     [Id(12)] public List<string> Anomalies { get; set; } = [];
 
     public const int MaxAnomalies = 20;
+
+    /// <summary>What the group has counted in the growth figures (<see cref="TallyField"/> names), stored with the
+    /// change that made each count true.</summary>
+    [Id(13)] public Dictionary<string, long> Counts { get; set; } = [];
+
+    /// <summary>Goes up with every stored change of <see cref="Counts"/> or of the group's money: the figures and the
+    /// ledger apply a group's tally only when its revision is newer than the one they applied.</summary>
+    [Id(14)] public long Revision { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.SlotRecord")]
@@ -221,6 +229,9 @@ public enum EffectKind
 
     /// <summary>Closes the operator item <see cref="PendingEffect.Subject"/>: the system saw it settle.</summary>
     SettleItem,
+
+    /// <summary>Sends the group's stored <see cref="GroupTally"/> to the figures and the ledger (subject <c>tally</c>).</summary>
+    PublishTally,
 }
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>
@@ -246,6 +257,9 @@ public sealed class PendingEffect
     [Id(6)] public DateTimeOffset? FailingSince { get; set; }
 
     [Id(7)] public bool Escalated { get; set; }
+
+    /// <summary>When it was queued (null for effects queued before this was recorded).</summary>
+    [Id(8)] public DateTimeOffset? QueuedAt { get; set; }
 
     /// <summary>The operator item id of a failing effect.</summary>
     public string ItemId(string groupId) => $"effect:{groupId}:{Kind}:{Subject}";

@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using GroupPay.Grains.Ledger;
+using GroupPay.Grains.Orders;
 using GroupPay.Grains.Stats;
 using Orleans.Placement;
 
@@ -10,9 +12,10 @@ namespace GroupPay.Grains.Referrals;
 public sealed class ReferralGrain(
     [PersistentState("referral", GrainStorage.Name)] IPersistentState<ReferralState> state,
     TimeProvider timeProvider,
-    StatsBuffer stats) : Grain, IReferralGrain, IRemindable
+    TallyPublisher tallies) : Grain, IReferralGrain, IRemindable
 {
     private const string GrantReminder = "grant";
+    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(8);
     private const int MaxChainDepth = 16;
     private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 
@@ -70,68 +73,99 @@ public sealed class ReferralGrain(
 
     public async Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId)
     {
-        if (MarkPaid(paymentId, campaignId) is { } count)
+        if (MarkPaid(paymentId, campaignId))
         {
-            await state.WriteOrReloadAsync(this);
-            count();
+            await WriteCountedAsync();
+        }
+        if (State.FirstPaymentId == paymentId)
+        {
+            await PublishTalliesAsync();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
     }
 
     public async Task RecordGroupOpenedAsync(string groupId, string campaignId)
     {
-        if (MarkSeed(campaignId) is { } count)
+        if (MarkSeed(campaignId, groupId))
         {
-            await state.WriteOrReloadAsync(this);
-            count();
+            await WriteCountedAsync();
+        }
+        if (State.SeedGroups.ContainsValue(groupId))
+        {
+            await PublishTalliesAsync();
         }
     }
 
     public async Task<PayerRecord> RecordLeaderPaymentAsync(string paymentId, string campaignId, string groupId)
     {
-        var paid = MarkPaid(paymentId, campaignId);
-        var seeded = MarkSeed(campaignId);
-        if (paid is not null || seeded is not null)
+        if (MarkPaid(paymentId, campaignId) | MarkSeed(campaignId, groupId))
         {
-            await state.WriteOrReloadAsync(this);
-            paid?.Invoke();
-            seeded?.Invoke();
+            await WriteCountedAsync();
+        }
+        if (State.FirstPaymentId == paymentId || State.SeedGroups.ContainsValue(groupId))
+        {
+            await PublishTalliesAsync();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
     }
 
-    /// <summary>Marks the first payment; returns what to count once that is written, or null when nothing changed.</summary>
-    private Action? MarkPaid(string paymentId, string campaignId)
+    private async Task WriteCountedAsync()
+    {
+        State.Revision++;
+        await state.WriteOrReloadAsync(this);
+    }
+
+    /// <summary>
+    /// Delivers what the user counts (new user in the campaign of the first payment, when invited; seed user per
+    /// campaign and overall), as stored. Every call about the payment or group that made a count true delivers it
+    /// again, and the order grain repeats its call until it succeeds, so a delivery lost in a crash is made by the
+    /// retry; the counters apply each revision once.
+    /// </summary>
+    private async Task PublishTalliesAsync()
+    {
+        var counts = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
+        void Add(string scope, string field) => (counts.TryGetValue(scope, out var c) ? c : counts[scope] = new(StringComparer.Ordinal))[field] = 1;
+        if (State.HasPaid && State.InviterOpenid is not null && State.FirstPaymentCampaign is { } campaign)
+        {
+            Add(campaign, TallyField.Both(Counter.NewUsers));
+        }
+        foreach (var scope in State.SeedGroups.Keys)
+        {
+            Add(scope, scope == StatsScope.Total ? TallyField.TotalOnly(Counter.SeedUsers) : TallyField.CampaignOnly(Counter.SeedUsers));
+        }
+        foreach (var (scope, fields) in counts)
+        {
+            await tallies.PublishAsync(new GroupTally($"user:{Openid}/{scope}", scope, State.Revision, fields, [])).WaitAsync(PublishTimeout);
+        }
+    }
+
+    /// <summary>Marks the first payment; false when the user had paid before.</summary>
+    private bool MarkPaid(string paymentId, string campaignId)
     {
         if (State.HasPaid)
         {
-            return null;
+            return false;
         }
         State.HasPaid = true;
         State.FirstPaymentId = paymentId;
-        return State.InviterOpenid is null ? () => { } : () => stats.Add(campaignId, Counter.NewUsers);
+        State.FirstPaymentCampaign = campaignId;
+        return true;
     }
 
-    /// <summary>Marks the user a seed of the campaign and overall; returns what to count once written, or null.</summary>
-    private Action? MarkSeed(string campaignId)
+    /// <summary>Marks the user a seed of the campaign and overall, by this group; false when nothing changed.</summary>
+    private bool MarkSeed(string campaignId, string groupId)
     {
-        var newInCampaign = State.SeededScopes.Add(campaignId);
-        var newOverall = State.SeededScopes.Add(StatsScope.Total);
-        if (!newInCampaign && !newOverall)
+        var changed = false;
+        foreach (var scope in (string[])[campaignId, StatsScope.Total])
         {
-            return null;
+            if (!State.SeedGroups.ContainsKey(scope) && !State.SeededScopes.Contains(scope))
+            {
+                State.SeedGroups[scope] = groupId;
+                State.SeededScopes.Add(scope);
+                changed = true;
+            }
         }
-        return () =>
-        {
-            if (newInCampaign)
-            {
-                stats.AddToScope(campaignId, Counter.SeedUsers);
-            }
-            if (newOverall)
-            {
-                stats.AddToScope(StatsScope.Total, Counter.SeedUsers);
-            }
-        };
+        return changed;
     }
 
     public async Task AddPendingRewardAsync(RewardEntry reward)

@@ -21,6 +21,17 @@ public sealed class ReferralState
 
     /// <summary>Groups the user started, joined or paid in, oldest first (at most <see cref="ReferralLimits.MaxGroups"/>).</summary>
     [Id(7)] public List<string> Groups { get; set; } = [];
+
+    /// <summary>Scope (a campaign, or <see cref="Grains.Stats.StatsScope.Total"/>) → the group that made the user a seed
+    /// user there: the stored fact the seed-user figures are derived from (scopes in <see cref="SeededScopes"/> but not
+    /// here were counted before figures were derived from stored facts).</summary>
+    [Id(8)] public Dictionary<string, string> SeedGroups { get; set; } = [];
+
+    /// <summary>The campaign of the first payment: where an invited user counts as a new user.</summary>
+    [Id(9)] public string? FirstPaymentCampaign { get; set; }
+
+    /// <summary>Goes up with every stored change of what the user counts (see <c>GroupTally</c>).</summary>
+    [Id(10)] public long Revision { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.Reward")]

@@ -1,44 +1,72 @@
+using GroupPay.Grains.Ledger;
+using GroupPay.Grains.Orders;
+using Orleans.Concurrency;
+
 namespace GroupPay.Grains.Stats;
 
-[GenerateSerializer, Alias("grouppay.StatsState")]
-public sealed class StatsState
+/// <summary>The figures live in Redis (<see cref="RedisTallyStore"/>), so this grain keeps no state and any silo
+/// may serve it.</summary>
+[GrainType("stats"), StatelessWorker]
+public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
 {
-    /// <summary>Scope → counter → value.</summary>
-    [Id(0)] public Dictionary<string, Dictionary<Counter, long>> Counters { get; set; } = [];
+    private const int MaxGroupsBehindListed = 50;
 
-    /// <summary>Source (a silo's flusher) → the last batch applied.</summary>
-    [Id(1)] public Dictionary<string, long> LastSequence { get; set; } = [];
-}
-
-[GrainType("stats")]
-public sealed class StatsGrain(
-    [PersistentState("stats", GrainStorage.Name)] IPersistentState<StatsState> state) : Grain, IStatsGrain
-{
-    public async Task AddAsync(string source, long sequence, IReadOnlyList<CounterIncrement> increments)
+    public async Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments)
     {
+        ArgumentException.ThrowIfNullOrEmpty(batchId);
         ArgumentNullException.ThrowIfNull(increments);
-        if (state.State.LastSequence.TryGetValue(source, out var last) && sequence <= last)
+        if (increments.Count > 0)
         {
-            return;
+            await store.AddAsync(batchId, [.. increments]);
         }
-        foreach (var increment in increments)
-        {
-            if (!state.State.Counters.TryGetValue(increment.Scope, out var counters))
-            {
-                state.State.Counters[increment.Scope] = counters = [];
-            }
-            counters[increment.Counter] = checked(counters.GetValueOrDefault(increment.Counter) + increment.Amount);
-        }
-        state.State.LastSequence[source] = sequence;
-        await state.WriteOrReloadAsync(this);
     }
 
-    public Task<GrowthStats> GetAsync(string scope)
+    public async Task<GrowthStats> GetAsync(string scope)
     {
-        var c = state.State.Counters.GetValueOrDefault(scope) ?? [];
+        var c = await store.ReadCountersAsync(scope);
         long Get(Counter counter) => c.GetValueOrDefault(counter);
-        return Task.FromResult(new GrowthStats(
+        return new GrowthStats(
             Get(Counter.PaymentsCreated), Get(Counter.PaymentsPaid), Get(Counter.GroupsOpened), Get(Counter.GroupsCompleted),
-            Get(Counter.GroupsFailed), Get(Counter.SeedUsers), Get(Counter.NewUsers), Get(Counter.LinkOpened), Get(Counter.Joined), Get(Counter.Paid)));
+            Get(Counter.GroupsFailed), Get(Counter.SeedUsers), Get(Counter.NewUsers), Get(Counter.LinkOpened), Get(Counter.Joined), Get(Counter.Paid),
+            Get(Counter.PaymentsRefunded));
     }
+
+    public async Task<RecountReport> RecountAsync(string campaignId)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(campaignId);
+        var stored = new Dictionary<Counter, long>();
+        var behind = new List<string>();
+        var groups = 0;
+        var behindCount = 0;
+        await foreach (var groupId in store.CampaignGroupsAsync(campaignId))
+        {
+            groups++;
+            var counts = await GrainFactory.GetGrain<IOrderGrain>(groupId).GetCountsAsync();
+            foreach (var (field, value) in counts.Counts)
+            {
+                var (counter, inCampaign, _) = TallyField.Parse(field);
+                if (inCampaign)
+                {
+                    stored[counter] = stored.GetValueOrDefault(counter) + value;
+                }
+            }
+            if ((await store.ReadGroupAsync(groupId))?.Revision < counts.Revision)
+            {
+                if (++behindCount <= MaxGroupsBehindListed)
+                {
+                    behind.Add(groupId);
+                }
+            }
+        }
+        var live = await store.ReadCountersAsync(campaignId);
+        // Seed and new users are the users' facts and link opens have none: only what groups count is recounted.
+        var recounted = GroupCounters.Select(c => new CounterDifference(c, stored.GetValueOrDefault(c), live.GetValueOrDefault(c))).ToList();
+        return new RecountReport(campaignId, groups, recounted, behind, behindCount);
+    }
+
+    private static readonly Counter[] GroupCounters =
+    [
+        Counter.PaymentsCreated, Counter.PaymentsPaid, Counter.PaymentsRefunded, Counter.GroupsOpened, Counter.GroupsCompleted,
+        Counter.GroupsFailed, Counter.Joined, Counter.Paid,
+    ];
 }

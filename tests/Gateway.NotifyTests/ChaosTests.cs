@@ -26,7 +26,8 @@ public sealed class ChaosFactAttribute : FactAttribute
 /// Money under chaos: groups are started, paid (some twice for one slot, some never filled) through the sandbox's
 /// cashier and real notifies, while one of the two silos is killed and replaced again and again. When the dust settles,
 /// WeChat Pay's own records (the sandbox) must show every payment either kept by a completed group or refunded exactly
-/// once, in full.
+/// once, in full; refunds fail (retry-safe errors, and some end REFUNDCLOSE so a new number is needed) and the store
+/// restarts once. And the growth figures, once delivered, equal WeChat's records and the stored groups.
 /// </summary>
 public sealed class ChaosTests(ITestOutputHelper output)
 {
@@ -45,6 +46,12 @@ public sealed class ChaosTests(ITestOutputHelper output)
         });
         await cluster.Fixture.InitializeAsync();
         var fixture = cluster.Fixture;
+        // Refund faults: failing calls WeChat says are safe to repeat, and refunds WeChat closes (retried under a new number).
+        (await fixture.Sandbox.PostAsJsonAsync("/sandbox/faults", new
+        {
+            refundErrors = new { code = "FREQUENCY_LIMITED", count = 15 },
+            refundOutcomes = new { refundClose = 4 },
+        })).EnsureSuccessStatusCode();
         var campaignId = "chaos" + Guid.NewGuid().ToString("N")[..8];
         await fixture.Client.GetGrain<ICampaignGrain>(campaignId).DefineAsync(new CampaignDefinition
         {
@@ -74,6 +81,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
             // Silo 1 stays (the clients' first gateway); the other one dies and is replaced.
             await fixture.RestartAsync(fixture.Silos[^1]);
             kills++;
+            if (kills == 2)
+            {
+                // Redis restarts: every write and read fails for a few seconds, then the cluster carries on.
+                await fixture.RestartStoreAsync(TimeSpan.FromSeconds(3));
+            }
         }
         await Task.WhenAll(workers);
         Assert.True(kills >= 3, $"only {kills} silo kills");
@@ -94,6 +106,20 @@ public sealed class ChaosTests(ITestOutputHelper output)
             $"{ledger.Problems.Count} problems over {groups.Count} groups:\n" + string.Join('\n', ledger.Problems.Take(20)));
         // Not vacuous: every kind of ending happened.
         Assert.True(ledger.Complete > 0 && ledger.Failed > 0 && ledger.Refunded > ledger.Failed, ledger.ToString());
+        Assert.True(ledger.ClosedRefunds > 0, "no refund ended REFUNDCLOSE: " + ledger);
+
+        // The figures converge to WeChat's records and the stored groups (their deliveries retried through the kills).
+        var stats = fixture.Client.GetGrain<Grains.Stats.IStatsGrain>(0);
+        var figures = await NotifyFixture.EventuallyAsync(
+            () => stats.GetAsync(campaignId),
+            s => (s.PaymentsPaid, s.PaymentsRefunded, s.GroupsCompleted, s.GroupsFailed) == (ledger.Kept + ledger.Refunded, ledger.Refunded, ledger.Complete, ledger.Failed),
+            seconds: 180);
+        output.WriteLine($"figures: {figures}; WeChat: {ledger.Created} orders created, {ledger.Kept + ledger.Refunded} paid, {ledger.Refunded} refunded");
+        Assert.Equal(ledger.Complete + ledger.Failed, figures.GroupsOpened);
+        // An attempt whose unifiedorder reached WeChat but whose answer died with its silo never gave anyone a prepay.
+        Assert.InRange(figures.PaymentsCreated, figures.PaymentsPaid, ledger.Created);
+        var recount = await fixture.Client.GetGrain<Grains.Stats.IStatsGrain>(0).RecountAsync(campaignId);
+        Assert.True(recount.Matches && recount.GroupsBehindCount == 0, string.Join(", ", recount.Counters) + $"; {recount.GroupsBehindCount} behind");
     }
 
     /// <summary>One group's story: 0 = a friend joins and pays (complete); 1 = a friend joins and another pays their
@@ -166,14 +192,14 @@ public sealed class ChaosTests(ITestOutputHelper output)
         }
     }
 
-    private sealed record Ledger(List<string> Problems, int Complete, int Failed, int Other, int Kept, int Refunded);
+    private sealed record Ledger(List<string> Problems, int Complete, int Failed, int Other, int Kept, int Refunded, int Created, int ClosedRefunds);
 
     /// <summary>The groups' endings and their payments by the sandbox's records, with what is wrong (nothing, when
     /// all is well).</summary>
     private static async Task<Ledger> LedgerAsync(NotifyFixture fixture, IReadOnlyList<string> groupIds)
     {
         var problems = new List<string>();
-        int complete = 0, failed = 0, other = 0, keptTotal = 0, refundedTotal = 0;
+        int complete = 0, failed = 0, other = 0, keptTotal = 0, refundedTotal = 0, created = 0, closed = 0;
         foreach (var groupId in groupIds)
         {
             GroupView view;
@@ -199,7 +225,11 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 var order = await response.Content.ReadFromJsonAsync<JsonElement>();
                 var outTradeNo = order.GetProperty("outTradeNo").GetString();
                 var paid = order.GetProperty("payment").ValueKind != JsonValueKind.Null;
-                var refunds = order.GetProperty("refunds").EnumerateArray().ToList();
+                created++;
+                // A refund WeChat closed returned nothing; GroupPay refunds again under the next number.
+                var all = order.GetProperty("refunds").EnumerateArray().ToList();
+                var refunds = all.Where(r => r.GetProperty("status").GetString() != "REFUNDCLOSE").ToList();
+                closed += all.Count - refunds.Count;
                 var refunded = order.GetProperty("refundedFee").GetInt64();
                 var total = order.GetProperty("totalFee").GetInt64();
                 if (refunds.Count > 1 || refunded > total || (!paid && refunds.Count > 0))
@@ -236,7 +266,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
                 problems.Add($"{groupId}: {view.Status} keeps {kept} payments, expected {expectedKept}");
             }
         }
-        return new Ledger(problems, complete, failed, other, keptTotal, refundedTotal);
+        return new Ledger(problems, complete, failed, other, keptTotal, refundedTotal, created, closed);
     }
 
     private static int Seconds(string variable, int fallback) =>
@@ -245,7 +275,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
     /// <summary>The notify fixture's cluster, disposed with the test.</summary>
     private sealed class ChaosCluster(IReadOnlyDictionary<string, string?> siloSettings) : IAsyncDisposable
     {
-        public NotifyFixture Fixture { get; } = new(siloSettings);
+        public NotifyFixture Fixture { get; } = new(siloSettings, embeddedStore: true);
 
         public async ValueTask DisposeAsync() => await Fixture.DisposeAsync();
     }

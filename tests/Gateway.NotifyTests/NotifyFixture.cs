@@ -34,7 +34,17 @@ public sealed class NotifyFixture : IAsyncLifetime
     }
 
     /// <param name="siloSettings">More environment for the silos (e.g. <c>Orders__RefundCheckAfter</c>).</param>
-    internal NotifyFixture(IReadOnlyDictionary<string, string?> siloSettings) => _siloSettings = siloSettings;
+    /// <param name="embeddedStore">An embedded store of the fixture's own, which <see cref="RestartStoreAsync"/> restarts.</param>
+    internal NotifyFixture(IReadOnlyDictionary<string, string?> siloSettings, bool embeddedStore = false)
+    {
+        _siloSettings = siloSettings;
+        _embeddedStore = embeddedStore;
+    }
+
+    private readonly bool _embeddedStore;
+
+    /// <summary>Restarts the store (grain state, reminders, membership, figures) with <paramref name="downtime"/>.</summary>
+    public Task RestartStoreAsync(TimeSpan downtime) => _redis.RestartAsync(downtime);
 
     public List<SiloProcess> Silos { get; } = [];
 
@@ -51,7 +61,7 @@ public sealed class NotifyFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _redis = await RedisServer.StartAsync();
+        _redis = await RedisServer.StartAsync(_embeddedStore);
         _sandbox = await SandboxServer.StartAsync("gateway-notify-tests-secret-000000");
         Sandbox.BaseAddress = _sandbox.Url;
 

@@ -152,7 +152,7 @@ public sealed class CampaignAdminTests(GatewayFixture fixture)
             () => AdminStatsAsync(campaignId), s => s.GetProperty("funnel").GetProperty("linkOpened").GetInt64() >= 2);
 
         Assert.Equal(
-            ["paymentsCreated", "paymentsPaid", "paymentSuccessRate", "groupsOpened", "groupsCompleted", "groupsFailed", "seedUsers", "newUsers",
+            ["paymentsCreated", "paymentsPaid", "paymentsRefunded", "paymentSuccessRate", "groupsOpened", "groupsCompleted", "groupsFailed", "seedUsers", "newUsers",
              "fissionK", "fissionKValid", "viralK", "funnel"],
             stats.PropertyNames());
         Assert.Equal(["linkOpened", "joined", "paid"], stats.GetProperty("funnel").PropertyNames());
@@ -164,6 +164,28 @@ public sealed class CampaignAdminTests(GatewayFixture fixture)
 
         var total = await AdminStatsAsync(null);
         Assert.True(total.GetProperty("funnel").GetProperty("linkOpened").GetInt64() >= 2);
+    }
+
+    [Fact]
+    public async Task ARecountComparesTheStoredGroupsWithTheLiveCounters()
+    {
+        var campaignId = await fixture.DefineCampaignAsync();
+        using var leader = await fixture.SignInAsync();
+        await leader.CreateGroupAsync(campaignId);
+
+        var recount = await GatewayFixture.EventuallyAsync(
+            async () =>
+            {
+                using var request = GatewayFixture.AdminRequest(HttpMethod.Get, $"/admin/stats/recount?campaignId={campaignId}");
+                return await Json.ReadAsync(await fixture.Anonymous.SendAsync(request), HttpStatusCode.OK);
+            },
+            r => r.GetProperty("groups").GetInt32() == 1);
+        Assert.Equal(["campaignId", "groups", "matches", "counters", "groupsBehind", "groupsBehindSample"], recount.PropertyNames());
+        Assert.True(recount.GetProperty("matches").GetBoolean());
+        Assert.Contains(recount.GetProperty("counters").EnumerateArray(), c => c.GetProperty("counter").GetString() == "paymentsPaid");
+
+        using var missing = GatewayFixture.AdminRequest(HttpMethod.Get, "/admin/stats/recount");
+        await Json.ProblemAsync(await fixture.Anonymous.SendAsync(missing), HttpStatusCode.BadRequest, "invalid-request");
     }
 
     private async Task<System.Text.Json.JsonElement> AdminStatsAsync(string? campaignId)

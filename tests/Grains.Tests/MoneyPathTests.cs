@@ -1,8 +1,11 @@
+using System.Diagnostics.Metrics;
 using System.Net.Http.Json;
 using System.Text.Json;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 
 namespace GroupPay.Grains.Tests;
 
@@ -37,6 +40,45 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
         await fixture.SetFaultsAsync(new { refundFaultsFor = payment.OutTradeNo });
         await fixture.SetFaultsAsync(faults);
         await fixture.AdvanceAsync(TimeSpan.FromMinutes(62));
+    }
+
+    [Fact]
+    public async Task ARefundThatWillNotSettleShowsOnTheOutboxAndRefundGauges()
+    {
+        var (_, groupId, leader, paid) = await OpenGroupAsync();
+        var collectors = fixture.Cluster.Silos.Select(silo => silo.ServiceProvider.GetRequiredService<IMeterFactory>()).SelectMany(meters => new[]
+        {
+            new MetricCollector<int>(meters, OutboxMetrics.MeterName, OutboxMetrics.EffectsPendingName),
+            new MetricCollector<int>(meters, OutboxMetrics.MeterName, OutboxMetrics.RefundsUnsettledName),
+        }).ToList();
+        var ages = fixture.Cluster.Silos.Select(silo => new MetricCollector<double>(silo.ServiceProvider.GetRequiredService<IMeterFactory>(), OutboxMetrics.MeterName, OutboxMetrics.OldestEffectAgeName)).ToList();
+        try
+        {
+            // WeChat accepts the refund and it stays PROCESSING: GroupPay keeps looking, and it does not settle.
+            await FailWithFaultsAsync(paid, new { refundsStayProcessing = true });
+            await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, leader), g => g.Status == GroupStatus.Failed, seconds: 40);
+            await fixture.AdvanceAsync(TimeSpan.FromHours(2) + TimeSpan.FromMinutes(5));
+
+            long Sum(string name) => collectors.Where(c => c.Instrument!.Name == name).Sum(c =>
+            {
+                c.RecordObservableInstruments();
+                return c.LastMeasurement?.Value ?? 0;
+            });
+            Assert.True(Sum(OutboxMetrics.RefundsUnsettledName) >= 1);
+            Assert.True(Sum(OutboxMetrics.EffectsPendingName) >= 1);
+            var oldest = ages.Max(a =>
+            {
+                a.RecordObservableInstruments();
+                return a.LastMeasurement?.Value ?? 0;
+            });
+            Assert.True(oldest > 0, $"oldest effect age {oldest}");
+        }
+        finally
+        {
+            await fixture.ResetFaultsAsync();
+            collectors.ForEach(c => c.Dispose());
+            ages.ForEach(a => a.Dispose());
+        }
     }
 
     [Fact]

@@ -44,9 +44,9 @@ public sealed class StatsGrainTests(ClusterFixture fixture)
         IReadOnlyList<CounterIncrement> batch = [new(scope, Counter.PaymentsCreated, 3), new(scope, Counter.PaymentsPaid, 2)];
         var source = "test-" + scope;
 
-        await stats.AddAsync(source, 1, batch);
-        await stats.AddAsync(source, 1, batch);
-        await stats.AddAsync(source, 2, [new(scope, Counter.PaymentsPaid, 1)]);
+        await stats.AddAsync(source + "/1", batch);
+        await stats.AddAsync(source + "/1", batch);
+        await stats.AddAsync(source + "/2", [new(scope, Counter.PaymentsPaid, 1)]);
 
         var result = await stats.GetAsync(scope);
         Assert.Equal((3, 3), (result.PaymentsCreated, result.PaymentsPaid));

@@ -24,11 +24,25 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
     /// <summary>True when this process hosts the server (Garnet), false for an external Redis.</summary>
     public bool IsEmbedded => _garnet is not null;
 
-    public static async Task<RedisServer> StartAsync()
+    public static async Task<RedisServer> StartAsync(bool embedded = false)
     {
-        var server = new RedisServer();
+        var server = new RedisServer { _embedded = embedded };
         await server.InitializeAsync();
         return server;
+    }
+
+    private bool _embedded;
+
+    /// <summary>Stops the embedded server (every connection refused), waits <paramref name="downtime"/>, and starts it
+    /// again on the same port and data, as a Redis restart does.</summary>
+    public async Task RestartAsync(TimeSpan downtime)
+    {
+        var garnet = _garnet ?? throw new InvalidOperationException("Only an embedded store can be restarted by a test.");
+        var port = int.Parse(ConnectionString[(ConnectionString.LastIndexOf(':') + 1)..], System.Globalization.CultureInfo.InvariantCulture);
+        garnet.Dispose();
+        _garnet = null;
+        await Task.Delay(downtime);
+        _garnet = EmbeddedGarnet.Start(port, _dataDir!, NullLoggerFactory.Instance);
     }
 
     /// <summary>One server for the whole test process, started on first use and stopped (its data deleted) when the
@@ -37,7 +51,7 @@ public sealed class RedisServer : IAsyncLifetime, IAsyncDisposable
 
     public Task InitializeAsync()
     {
-        if (Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } external)
+        if (!_embedded && Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } external)
         {
             ConnectionString = external;
             return Task.CompletedTask;

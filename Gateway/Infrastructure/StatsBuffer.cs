@@ -1,15 +1,13 @@
 using System.Collections.Concurrent;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
+using GroupPay.Grains.Stats;
 
-namespace GroupPay.Grains.Stats;
+namespace GroupPay.Gateway.Infrastructure;
 
 /// <summary>
-/// Per-process pre-aggregation of growth counters (in each silo, and in each gateway for the link opens it sees):
-/// callers add in memory (no grain call on the notify path) and <see cref="StatsFlusher"/> sends the sums to the
-/// <see cref="IStatsGrain"/> every few seconds.
+/// The gateway's pre-aggregation of the one figure that has no stored fact behind it, the share-link opens: added in
+/// memory and sent to the <see cref="IStatsGrain"/> every few seconds by <see cref="StatsFlusher"/>. A gateway that
+/// crashes loses at most its last interval of link opens (every other figure is derived from stored state).
 /// </summary>
 public sealed class StatsBuffer
 {
@@ -47,8 +45,8 @@ public sealed class StatsOptions
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 }
 
-/// <summary>Sends the silo's <see cref="StatsBuffer"/> to the stats grain periodically and once more at shutdown.
-/// A batch that fails is sent again, under the same sequence number, before anything newer.</summary>
+/// <summary>Sends the gateway's <see cref="StatsBuffer"/> to the stats grain periodically and once more at shutdown.
+/// A batch that fails is sent again, under the same batch id (counted once), before anything newer.</summary>
 public sealed partial class StatsFlusher(
     StatsBuffer buffer,
     IGrainFactory grainFactory,
@@ -113,7 +111,7 @@ public sealed partial class StatsFlusher(
     {
         try
         {
-            await grainFactory.GetGrain<IStatsGrain>(0).AddAsync(_source, sequence, batch);
+            await grainFactory.GetGrain<IStatsGrain>(0).AddAsync($"{_source}/{sequence}", batch);
             return true;
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
