@@ -372,6 +372,7 @@ public sealed partial class OrderGrain(
         // A new number: the old one may be closed at WeChat, and a repeat of it would only repeat its answer.
         RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);
         attempt.RefundSequence = Math.Max(attempt.RefundSequence, 0) + 1;
+        attempt.RefundAcceptedAt = null;
         attempt.RefundFailures = 0;
         attempt.Refund = RefundProgress.Requested;
         attempt.LogRefund($"{Now:u} {actor} retried under {attempt.OutRefundNo}");
@@ -1098,6 +1099,7 @@ public sealed partial class OrderGrain(
                     return true;
                 }
                 attempt.RefundSequence++;
+                attempt.RefundAcceptedAt = null;
                 attempt.RefundFailures = 0;
                 attempt.Refund = RefundProgress.Requested;
                 Enqueue(EffectKind.Refund, attempt.OutTradeNo, Now);
