@@ -11,6 +11,8 @@ public sealed class SiloConfigurationTests
     [InlineData("Orleans__MinimumReminderPeriod", "soon", "Orleans:MinimumReminderPeriod")]
     [InlineData("Redis__Embedded", "maybe", "Redis:Embedded")]
     [InlineData("Orleans__HealthPort", "0", "Orleans:HealthPort")]
+    [InlineData("Reconciliation__CatchUpDays", "0", "Reconciliation:CatchUpDays")]
+    [InlineData("Reconciliation__GiveUpAfter", "09:00:00", "Reconciliation:GiveUpAfter")]
     public async Task RefusesToStartWithInvalidSettingAndNamesTheKey(string variable, string? value, string key)
     {
         await using var silo = SiloProcess.Launch(new SiloProcessOptions
