@@ -39,7 +39,9 @@ public sealed partial class ReconciliationGrain(
         }
         var (bill, billExists) = await DownloadAsync(day) ?? throw new BillNotReadyException($"WeChat is still making the bill of {Key(day)} (Bill Creating).");
         var entries = await ledger.ReadDayAsync(day);
-        var previousEntries = await ledger.ReadDayAsync(day.AddDays(-1));
+        // Of the previous day only its last minutes matter here (the midnight rule).
+        var previousTail = BillReconciler.StartOf(day) - BillReconciler.MidnightWindow;
+        var previousEntries = (await ledger.ReadDayAsync(day.AddDays(-1))).Where(e => e.At >= previousTail).ToList();
         IReadOnlyList<TradeBillRow>? previousBill = null;
         if (BillReconciler.NeedsPreviousBill(day, bill, entries, previousEntries))
         {
