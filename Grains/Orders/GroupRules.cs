@@ -537,7 +537,7 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
     /// <summary>
     /// Frees every slot whose hold lapsed unpaid (its expiry plus <see cref="OrderOptions.PaymentGrace"/>: a payment
     /// WeChat took before the expiry may still be on its way); a lapsed leader hold abandons a pending group. A hold
-    /// whose attempt is still being created waits for unifiedorder's answer.
+    /// whose attempt is still being created, or is live with its orderquery pending, waits for WeChat's answer.
     /// </summary>
     public bool ExpireHolds(DateTimeOffset now)
     {
@@ -563,8 +563,14 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
         return changed;
     }
 
-    /// <summary>True while WeChat's answer about the attempt decides its slot: unifiedorder still in flight.</summary>
-    private static bool AwaitsWeChat(AttemptRecord attempt) => attempt.Status == AttemptStatus.Creating;
+    /// <summary>True while WeChat's answer about the attempt decides its slot: unifiedorder still in flight, or the
+    /// orderquery of a live attempt still to run (its last look is due just after the hold plus the grace; a payment
+    /// taken just before the expiry may not have notified yet). One that keeps failing keeps the hold until the
+    /// deadline releases it, and escalates as any failing effect.</summary>
+    private bool AwaitsWeChat(AttemptRecord attempt) =>
+        attempt.Status == AttemptStatus.Creating
+        || (attempt.Status == AttemptStatus.Live
+            && State.Outbox.Any(e => e.Kind == EffectKind.Reconcile && e.Subject == attempt.OutTradeNo));
 
     /// <summary>At the deadline (plus <see cref="OrderOptions.PaymentGrace"/>, for payments taken before it whose notify
     /// is on its way) an open group fails (every payer refunded) or, with virtual fill, completes.</summary>

@@ -295,7 +295,8 @@ public sealed partial class OrderGrain(
             new OutboxLimits(Options.MaxEffectsPerDrain, Options.DrainBudget, Options.MaxRetryDelay, Options.EffectEscalateAfter), timeProvider);
         var handler = new OrderEffectHandler(GrainFactory, Rules, WeChat, tallies, () => _storedTally, logger);
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
-        changed |= await runner.DrainAsync(State.Outbox, handler);
+        // After each, the holds that waited for an orderquery's answer and found it unpaid are released.
+        changed |= await runner.DrainAsync(State.Outbox, handler, () => Rules.ExpireHolds(Now));
         var publish = PrepareTally();
         await ScheduleWakeAsync();
         // Effects between grains are idempotent: when only they completed, the write can wait for the next change

@@ -80,9 +80,9 @@ public sealed class WeChatEffects(IWeChatPayClient weChatPay, GroupRules rules)
             var payableUntil = attempt.PayableUntil + Options.PaymentGrace;
             if (attempt.IsPending && payableUntil > Now)
             {
-                // Still payable (within the grace a payment then still counts): look again later, no later than just
-                // after that.
-                effect.NotBefore = GroupRules.Min(Now + Options.ReconcileAfter, payableUntil + TimeSpan.FromSeconds(1));
+                // Still payable (within the grace a payment then still counts): look again later, at the latest when
+                // the grace ends, the time its hold lapses (the hold waits for this last look).
+                effect.NotBefore = GroupRules.Min(Now + Options.ReconcileAfter, payableUntil);
                 return EffectResult.Waiting;
             }
             rules.Supersede(attempt);

@@ -307,21 +307,35 @@ public sealed class GroupRulesTests
 
     // ---- A lapsing hold waits for its attempt's last orderquery ------------------------------------------
 
-    /// <summary>The friend's live attempt as it stands when its hold lapses: its orderquery looked last while it was
-    /// payable and set the final look just after the hold plus the grace.</summary>
-    private (AttemptRecord Attempt, PendingEffect Query) LapsingWithItsLastQueryDue()
+    /// <summary>The friend's live attempt as it stands when its hold lapses: its orderquery looked at the hold's expiry
+    /// (unpaid then: the payment was on its way) and set its last look at the hold plus the grace, when the hold lapses.</summary>
+    private async Task<(AttemptRecord Attempt, PendingEffect Query)> LapsingWithItsLastQueryDueAsync()
     {
         var attempt = OpenWithFriendPaying();
         var query = _state.Outbox.Single(e => e.Kind == EffectKind.Reconcile && e.Subject == attempt.OutTradeNo);
-        query.NotBefore = attempt.PayableUntil + Grace + TimeSpan.FromSeconds(1);
+        _clock.SetUtcNow(attempt.PayableUntil);
+        var atExpiry = await new WeChatEffects(new FakeWeChatPay { Query = NotPaid }, _rules).ReconcileAsync(query, attempt);
+        Assert.Equal(EffectResult.Waiting, atExpiry);
+        Assert.Equal(attempt.PayableUntil + Grace, query.NotBefore);
         _clock.SetUtcNow(attempt.PayableUntil + Grace);
         return (attempt, query);
     }
 
     [Fact]
-    public void AHoldWhoseLiveAttemptHasNoOrderqueryLeftIsReleasedWhenItLapses()
+    public async Task AHoldWhoseLiveAttemptsOrderqueryIsDueIsNotReleasedBeforeItAnswers()
     {
-        var (attempt, query) = LapsingWithItsLastQueryDue();
+        var (attempt, _) = await LapsingWithItsLastQueryDueAsync();
+
+        Assert.False(_rules.ExpireHolds(Now));
+
+        Assert.Equal((SlotStatus.Held, attempt.OutTradeNo), (_state.Slots[1].Status, _state.Slots[1].LiveAttempt));
+        Assert.Equal(AttemptStatus.Live, attempt.Status);
+    }
+
+    [Fact]
+    public async Task AHoldWhoseLiveAttemptHasNoOrderqueryLeftIsReleasedWhenItLapses()
+    {
+        var (attempt, query) = await LapsingWithItsLastQueryDueAsync();
         _state.Outbox.Remove(query);
 
         Assert.True(_rules.ExpireHolds(Now));
@@ -331,12 +345,25 @@ public sealed class GroupRulesTests
     }
 
     [Fact]
+    public async Task APaymentTheLastOrderqueryFindsIsKeptByItsTimeEnd()
+    {
+        var (attempt, _) = await LapsingWithItsLastQueryDueAsync();
+        var weChat = new FakeWeChatPay { Query = no => Paid(no, attempt.PayableUntil - TimeSpan.FromSeconds(5)) };
+
+        await DrainAsync(weChat);
+
+        Assert.Equal((SlotStatus.Paid, attempt.OutTradeNo), (_state.Slots[1].Status, _state.Slots[1].PaidAttempt));
+        Assert.Equal((AttemptStatus.Paid, true, RefundProgress.None), (attempt.Status, attempt.Applied, attempt.Refund));
+        Assert.Equal(0, weChat.Closes);
+    }
+
+    [Fact]
     public async Task AnAttemptTheLastOrderqueryFindsUnpaidIsSupersededAndItsHoldReleasedInTheSameDrain()
     {
-        var (attempt, _) = LapsingWithItsLastQueryDue();
+        var (attempt, _) = await LapsingWithItsLastQueryDueAsync();
         var weChat = new FakeWeChatPay { Query = no => NotPaid(no) };
 
-        await DrainAsync(weChat, TimeSpan.FromSeconds(2));
+        await DrainAsync(weChat);
 
         Assert.Equal((SlotStatus.Free, (string?)null), (_state.Slots[1].Status, _state.Slots[1].LiveAttempt));
         Assert.Equal(AttemptStatus.Closed, attempt.Status); // closeorder ran in the next pass
@@ -344,13 +371,29 @@ public sealed class GroupRulesTests
         Assert.Contains(_state.Outbox, e => e.Kind == EffectKind.ReleaseStock && e.Subject == $"{GroupId}/1/1");
     }
 
+    [Fact]
+    public async Task WhileTheOrderqueryFailsTheHoldStaysUntilTheDeadlineReleasesIt()
+    {
+        var (attempt, query) = await LapsingWithItsLastQueryDueAsync();
+        var weChat = new FakeWeChatPay { Query = _ => WeChatPayResult<OrderQueryResult>.Failure(new WeChatPayError(WeChatPayErrorKind.Business, WeChatPayErrorCode.SystemError, "SYSTEMERROR", "busy")) };
+
+        await DrainAsync(weChat);
+
+        Assert.Equal(SlotStatus.Held, _state.Slots[1].Status);
+        Assert.Equal(1, query.Failures);
+
+        _clock.SetUtcNow(_state.Deadline!.Value + Grace);
+        Assert.True(_rules.CloseAtDeadline(Now));
+        Assert.Equal((SlotStatus.Free, AttemptStatus.Superseded), (_state.Slots[1].Status, attempt.Status));
+        Assert.DoesNotContain(EffectKind.Reconcile, Queued(attempt.OutTradeNo));
+    }
+
     /// <summary>One drain as the grain runs it: time first, then the due effects (orderquery and closeorder through
     /// <see cref="WeChatEffects"/>, the rest taken as done), with the lapsed holds released after each pass.</summary>
-    private async Task DrainAsync(FakeWeChatPay weChat, TimeSpan later)
+    private async Task DrainAsync(FakeWeChatPay weChat)
     {
         _rules.ExpireHolds(Now);
         _rules.CloseAtDeadline(Now);
-        _clock.Advance(later);
         var runner = new OutboxRunner<PendingEffect>(new OutboxLimits(16, TimeSpan.FromSeconds(10), TimeSpan.FromMinutes(10), TimeSpan.FromMinutes(30)), _clock);
         await runner.DrainAsync(_state.Outbox, new WeChatOnlyHandler(_rules, new WeChatEffects(weChat, _rules)), () => _rules.ExpireHolds(Now));
     }
