@@ -1,5 +1,6 @@
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Operations;
+using GroupPay.Grains.Outbox;
 
 namespace GroupPay.Grains.Orders;
 
@@ -193,6 +194,125 @@ public sealed class AttemptRecord
             RefundLog.RemoveRange(0, RefundLog.Count - MaxRefundLog);
         }
     }
+
+    // ---- Transitions: the rules change Status and Refund only through these; an illegal one throws. ----------
+
+    /// <summary>True while it may still become its slot's payment: unifiedorder pending, or live.</summary>
+    public bool IsPending => Status is AttemptStatus.Creating or AttemptStatus.Live;
+
+    /// <summary>unifiedorder gave it a prepay: Creating → Live.</summary>
+    public void MarkLive(string prepayId, DateTimeOffset prepayExpiresAt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(prepayId);
+        Require(Status == AttemptStatus.Creating, "go live");
+        Status = AttemptStatus.Live;
+        PrepayId = prepayId;
+        PrepayExpiresAt = prepayExpiresAt;
+    }
+
+    /// <summary>WeChat took the money: from any state but Paid. A superseded or closed attempt can still be paid at
+    /// WeChat (a payment before the close landed, closeorder ORDERPAID); it is then refunded.</summary>
+    public void MarkPaid(string transactionId, DateTimeOffset paidAt)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(transactionId);
+        Require(Status != AttemptStatus.Paid && TransactionId is null, "be paid");
+        TransactionId = transactionId;
+        PaidAt = paidAt;
+        Status = AttemptStatus.Paid;
+    }
+
+    /// <summary>No longer wanted: Creating or Live → Superseded (to be closed at WeChat).</summary>
+    public void Supersede()
+    {
+        Require(IsPending, "be superseded");
+        Status = AttemptStatus.Superseded;
+    }
+
+    /// <summary>Closed at WeChat, or never created there: Creating, Live or Superseded → Closed. With
+    /// <paramref name="byCloseOrder"/>, closeorder was sent (a payment after that is always refunded).</summary>
+    public void MarkClosed(bool byCloseOrder = false)
+    {
+        Require(Status is AttemptStatus.Creating or AttemptStatus.Live or AttemptStatus.Superseded, "be closed");
+        Status = AttemptStatus.Closed;
+        if (byCloseOrder)
+        {
+            ClosedAtWeChat = true;
+        }
+    }
+
+    /// <summary>The payment paid its slot.</summary>
+    public void MarkApplied()
+    {
+        Require(Status == AttemptStatus.Paid, "pay its slot");
+        Applied = true;
+    }
+
+    /// <summary>A payment that paid its slot gives it up (refunded outside GroupPay while its group was open).</summary>
+    public void MarkUnapplied()
+    {
+        Require(Applied, "give up its slot");
+        Applied = false;
+    }
+
+    /// <summary>A paid attempt's refund is wanted: None → Requested under the first number.</summary>
+    public void RequestRefund(DateTimeOffset now)
+    {
+        Require(TransactionId is not null && Refund == RefundProgress.None, "request a refund");
+        Refund = RefundProgress.Requested;
+        RefundSequence = 1;
+        RefundRequestedAt = now;
+    }
+
+    /// <summary>Asked again under the payment's next number (an operator's retry, or WeChat closed the current one):
+    /// Requested, Accepted or NeedsAttention → Requested.</summary>
+    public void UseNextRefundNumber()
+    {
+        Require(Refund is RefundProgress.Requested or RefundProgress.Accepted or RefundProgress.NeedsAttention, "use a new refund number");
+        RefundSequence = Math.Max(RefundSequence, 0) + 1;
+        // The new number is not accepted yet: the ledger must not date it by the old one's acceptance.
+        RefundAcceptedAt = null;
+        RefundFailures = 0;
+        Refund = RefundProgress.Requested;
+    }
+
+    /// <summary>WeChat accepted the refund call: Requested → Accepted.</summary>
+    public void MarkRefundAccepted(string? refundId, DateTimeOffset now)
+    {
+        Require(Refund == RefundProgress.Requested, "have its refund accepted");
+        Refund = RefundProgress.Accepted;
+        RefundId = refundId;
+        RefundAcceptedAt = now;
+        RefundFailures = 0;
+    }
+
+    /// <summary>WeChat does not know the accepted refund: Accepted → Requested (the same number is sent again).</summary>
+    public void ResendRefund()
+    {
+        Require(Refund == RefundProgress.Accepted, "send its refund again");
+        Refund = RefundProgress.Requested;
+    }
+
+    /// <summary>The refund needs a person and stops being retried: Requested, Accepted or NeedsAttention → NeedsAttention.</summary>
+    public void MarkRefundNeedsAttention()
+    {
+        Require(Refund is RefundProgress.Requested or RefundProgress.Accepted or RefundProgress.NeedsAttention, "need attention");
+        Refund = RefundProgress.NeedsAttention;
+    }
+
+    /// <summary>The money is back with the payer (GroupPay's refund, or one made outside it): any state but Succeeded → Succeeded.</summary>
+    public void MarkRefunded()
+    {
+        Require(TransactionId is not null && Refund != RefundProgress.Succeeded, "be refunded");
+        Refund = RefundProgress.Succeeded;
+    }
+
+    private void Require(bool legal, string what)
+    {
+        if (!legal)
+        {
+            throw new InvalidOperationException($"Attempt {OutTradeNo} ({Status}, refund {Refund}) cannot {what}.");
+        }
+    }
 }
 
 /// <summary>A refund made outside GroupPay, as its notify reported it.</summary>
@@ -236,7 +356,7 @@ public enum EffectKind
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>
 [GenerateSerializer, Alias("grouppay.PendingEffect")]
-public sealed class PendingEffect
+public sealed class PendingEffect : IOutboxEffect
 {
     [Id(0)] public EffectKind Kind { get; set; }
 

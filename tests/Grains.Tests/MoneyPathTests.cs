@@ -210,6 +210,38 @@ public sealed class MoneyPathTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task APaymentTakenJustBeforeTheHoldLapsedWhoseNotifyNeverComesIsKeptByTheLastOrderquery()
+    {
+        var (_, groupId, _, _) = await OpenGroupAsync();
+        var friend = ClusterFixture.NewUser();
+        var started = await Group(groupId).PayAsync(new StartPayment(friend, null, "127.0.0.1", null));
+        await fixture.AdvanceAsync(started.ExpiresAt - fixture.Time.GetUtcNow() - TimeSpan.FromSeconds(20));
+        // The group's orderquery at the expiry finds it unpaid (the payment is on its way: the grains' clock runs ahead
+        // of WeChat's here) and sets its last look at the hold plus the grace, when the hold lapses.
+        fixture.Time.Advance(TimeSpan.FromSeconds(30));
+        await fixture.Client.GetGrain<IOrderEffects>(groupId).DrainAsync();
+        await fixture.GroupAsync(groupId);
+        await fixture.SetFaultsAsync(new { dropNotifies = 1000 });
+        try
+        {
+            // WeChat takes it before the expiry; its notify never comes.
+            (await fixture.PayAtCashierAsync(started, friend)).EnsureSuccessStatusCode();
+
+            // Past the hold plus the grace: the slot waits for that last orderquery, which finds the payment.
+            await fixture.AdvanceAsync(TimeSpan.FromMinutes(3));
+
+            var kept = await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, friend), g => g.Slots[1].Status == SlotStatus.Paid, seconds: 40);
+            Assert.Equal(SlotStatus.Paid, kept.Slots[1].Status);
+            var payment = (await Group(groupId).GetPaymentsAsync()).Payments.Single(p => p.OutTradeNo == started.OutTradeNo);
+            Assert.Equal((true, PaymentRefundStatus.None), (payment.Kept, payment.RefundStatus));
+        }
+        finally
+        {
+            await fixture.ResetFaultsAsync();
+        }
+    }
+
+    [Fact]
     public async Task NoJoinAndNoPaymentTakenAfterTheDeadlineCompletesAGroup()
     {
         var (_, groupId, _, _) = await OpenGroupAsync(groupSize: 2);
