@@ -192,6 +192,22 @@ public sealed class AttemptTransitionsTests
     }
 
     [Fact]
+    public void ANewRefundNumberIsNotDatedByTheOldOnesAcceptance()
+    {
+        var attempt = Paid(RefundProgress.None);
+        attempt.RequestRefund(T0.AddMinutes(2));
+        attempt.MarkRefundAccepted("50301", T0.AddMinutes(3));
+        Assert.Equal(T0.AddMinutes(3), attempt.RefundAcceptedAt);
+
+        attempt.UseNextRefundNumber();
+
+        // The ledger (GroupTally.LedgerOf) dates a refund by it: R2 has none until WeChat accepts it.
+        Assert.Null(attempt.RefundAcceptedAt);
+        attempt.MarkRefundAccepted("50302", T0.AddDays(1));
+        Assert.Equal((T0.AddDays(1), "g0123456789abP1R2"), (attempt.RefundAcceptedAt!.Value, attempt.OutRefundNo));
+    }
+
+    [Fact]
     public void ARefundOfTheFirstReleaseTakesNumberOneNext()
     {
         var attempt = Paid(RefundProgress.NeedsAttention);
