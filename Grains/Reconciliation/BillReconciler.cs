@@ -43,7 +43,7 @@ public sealed record ReconciliationResult(DayTotals Bill, DayTotals GroupPay, IR
 /// its own acceptance time, GroupPay by when it heard of it, which may be milliseconds apart across midnight. An entry
 /// within <see cref="MidnightWindow"/> of a day's end is checked by the next day's run (when both bills are out)
 /// against both days' bills; one within the window after a day's start is looked for in that day's and the previous
-/// day's bill.</item>
+/// day's bill. So is a refund taken in (a console refund), which GroupPay dates by its notify.</item>
 /// </list>
 /// </summary>
 public static class BillReconciler
@@ -59,13 +59,14 @@ public static class BillReconciler
     public static DateOnly DayOf(DateTimeOffset time) =>
         DateOnly.FromDateTime(time.ToOffset(WeChatPayTime.BeijingOffset).DateTime);
 
-    /// <summary>True when some entry near the day's start (or the previous day's end) is missing from the day's bill,
-    /// so the previous day's bill must be read too.</summary>
-    public static bool NeedsPreviousBill(DateOnly day, IReadOnlyList<TradeBillRow> billRows, IReadOnlyList<LedgerEntry> ledger, IReadOnlyList<LedgerEntry> previousLedger)
+    /// <summary>True when some entry that may be on the previous day's bill (one near the day's start, or a refund taken
+    /// in) is missing from the day's bill, so the previous day's bill must be read too. <see cref="ReconciliationInput.PreviousBillRows"/>
+    /// is not used.</summary>
+    public static bool NeedsPreviousBill(ReconciliationInput input)
     {
-        ArgumentNullException.ThrowIfNull(billRows);
-        var listed = Listed(billRows);
-        return EntriesToCheck(day, ledger, previousLedger).Any(e => e.NearStart && !listed.Contains(KeyOf(e.Entry)));
+        ArgumentNullException.ThrowIfNull(input);
+        var listed = Listed(input.BillRows);
+        return EntriesToCheck(input).Any(e => e.MayBeOnPreviousBill && !listed.Contains(KeyOf(e.Entry)));
     }
 
     public static ReconciliationResult Reconcile(ReconciliationInput input)
@@ -88,10 +89,10 @@ public static class BillReconciler
 
         var listed = Listed(input.BillRows);
         var listedBefore = input.PreviousBillRows is null ? null : Listed(input.PreviousBillRows);
-        foreach (var (entry, nearStart) in EntriesToCheck(input.Day, input.Ledger, input.PreviousLedger))
+        foreach (var (entry, mayBeOnPreviousBill) in EntriesToCheck(input))
         {
             var key = KeyOf(entry);
-            if (listed.Contains(key) || (nearStart && listedBefore?.Contains(key) == true))
+            if (listed.Contains(key) || (mayBeOnPreviousBill && listedBefore?.Contains(key) == true))
             {
                 continue;
             }
@@ -222,23 +223,28 @@ public static class BillReconciler
     }
 
     /// <summary>The ledger entries this day's run checks against the bill: the day's, except its last minutes (the next
-    /// day's run checks those), and the previous day's last minutes; <c>NearStart</c> when the previous day's bill may
-    /// list it instead.</summary>
-    private static IEnumerable<(LedgerEntry Entry, bool NearStart)> EntriesToCheck(DateOnly day, IReadOnlyList<LedgerEntry> ledger, IReadOnlyList<LedgerEntry> previousLedger)
+    /// day's run checks those), and the previous day's last minutes. <c>MayBeOnPreviousBill</c> for one near the day's
+    /// start, and for a refund taken in: GroupPay dates it by its notify, which may come long after WeChat accepted it
+    /// (WeChat retries a notify for a day).</summary>
+    private static IEnumerable<(LedgerEntry Entry, bool MayBeOnPreviousBill)> EntriesToCheck(ReconciliationInput input)
     {
-        ArgumentNullException.ThrowIfNull(ledger);
-        ArgumentNullException.ThrowIfNull(previousLedger);
-        var start = StartOf(day);
-        var end = StartOf(day.AddDays(1));
+        ArgumentNullException.ThrowIfNull(input.Ledger);
+        ArgumentNullException.ThrowIfNull(input.PreviousLedger);
+        var start = StartOf(input.Day);
+        var end = StartOf(input.Day.AddDays(1));
         var seen = new HashSet<(LedgerEntryKind, string)>();
-        foreach (var entry in previousLedger.Where(e => e.At >= start - MidnightWindow).Concat(ledger.Where(e => e.At < end - MidnightWindow)))
+        foreach (var entry in input.PreviousLedger.Where(e => e.At >= start - MidnightWindow).Concat(input.Ledger.Where(e => e.At < end - MidnightWindow)))
         {
             if (seen.Add(KeyOf(entry)))
             {
-                yield return (entry, entry.At < start + MidnightWindow);
+                yield return (entry, entry.At < start + MidnightWindow || IsTakenIn(input, entry));
             }
         }
     }
+
+    private static bool IsTakenIn(ReconciliationInput input, LedgerEntry entry) =>
+        entry.Kind == LedgerEntryKind.Refund
+        && Find(input, entry.OutTradeNo)?.Refunds.FirstOrDefault(r => r.OutRefundNo == entry.OutRefundNo) is { IssuedByGroupPay: false };
 
     private static (LedgerEntryKind, string) KeyOf(LedgerEntry entry) =>
         entry.Kind == LedgerEntryKind.Payment ? (LedgerEntryKind.Payment, entry.OutTradeNo) : (LedgerEntryKind.Refund, entry.OutRefundNo ?? "");

@@ -42,22 +42,24 @@ public sealed partial class ReconciliationGrain(
         // Of the previous day only its last minutes matter here (the midnight rule).
         var previousTail = BillReconciler.StartOf(day) - BillReconciler.MidnightWindow;
         var previousEntries = (await ledger.ReadDayAsync(day.AddDays(-1))).Where(e => e.At >= previousTail).ToList();
-        IReadOnlyList<TradeBillRow>? previousBill = null;
-        if (BillReconciler.NeedsPreviousBill(day, bill, entries, previousEntries))
-        {
-            previousBill = (await DownloadAsync(day.AddDays(-1)))?.Rows
-                ?? throw new BillNotReadyException($"WeChat is still making the bill of {Key(day.AddDays(-1))} (Bill Creating).");
-        }
         var groups = await ReadGroupsAsync(GroupIds(bill, entries, previousEntries));
-        var result = BillReconciler.Reconcile(new ReconciliationInput
+        var input = new ReconciliationInput
         {
             Day = day,
             BillRows = bill,
-            PreviousBillRows = previousBill,
             Groups = groups,
             Ledger = entries,
             PreviousLedger = previousEntries,
-        });
+        };
+        if (BillReconciler.NeedsPreviousBill(input))
+        {
+            input = input with
+            {
+                PreviousBillRows = (await DownloadAsync(day.AddDays(-1)))?.Rows
+                    ?? throw new BillNotReadyException($"WeChat is still making the bill of {Key(day.AddDays(-1))} (Bill Creating)."),
+            };
+        }
+        var result = BillReconciler.Reconcile(input);
 
         var raised = await RaiseItemsAsync(day, result.Mismatches, now);
         foreach (var stale in State.ItemIds.Except(raised, StringComparer.Ordinal))

@@ -79,7 +79,9 @@ public sealed class BillReconcilerTests
         return no;
     }
 
-    private ReconciliationResult Reconcile(bool withPreviousBill = false) => BillReconciler.Reconcile(new ReconciliationInput
+    private ReconciliationResult Reconcile(bool withPreviousBill = false) => BillReconciler.Reconcile(Input(withPreviousBill));
+
+    private ReconciliationInput Input(bool withPreviousBill = false) => new()
     {
         Day = Day,
         BillRows = _bill,
@@ -87,7 +89,7 @@ public sealed class BillReconcilerTests
         Groups = _groups,
         Ledger = _ledger,
         PreviousLedger = _previousLedger,
-    });
+    };
 
     private static (MismatchKind, string?, string?) Line(ReconciliationMismatch m) => (m.Kind, m.OutTradeNo, m.OutRefundNo);
 
@@ -316,7 +318,7 @@ public sealed class BillReconcilerTests
         Group("grouptt2", GroupStatus.Failed, Paid(lost, status: PaymentRefundStatus.Refunded, refunds: Issued(lost + "R1")));
         LedgerRefund("grouptt2", lost, lost + "R1", at: start + TimeSpan.FromSeconds(30));
 
-        Assert.True(BillReconciler.NeedsPreviousBill(Day, _bill, _ledger, _previousLedger));
+        Assert.True(BillReconciler.NeedsPreviousBill(Input()));
         var result = Reconcile(withPreviousBill: true);
 
         Assert.Equal([(MismatchKind.MissingFromBill, lost, lost + "R1")], result.Mismatches.Select(Line));
@@ -328,11 +330,32 @@ public sealed class BillReconcilerTests
         var no = KeptPayment("groupuuu");
         LedgerRefund("groupuuu", no, no + "R1", at: BillReconciler.StartOf(Day) + TimeSpan.FromMinutes(1));
         _bill.Add(RefundRow(no, no + "R1"));
-        Assert.False(BillReconciler.NeedsPreviousBill(Day, _bill, _ledger, _previousLedger));
+        Assert.False(BillReconciler.NeedsPreviousBill(Input()));
         LedgerRefund("groupuuu", no, no + "R2", at: BillReconciler.StartOf(Day) + TimeSpan.FromMinutes(3));
-        Assert.False(BillReconciler.NeedsPreviousBill(Day, _bill, _ledger, _previousLedger));
+        Assert.False(BillReconciler.NeedsPreviousBill(Input()));
         LedgerRefund("groupuuu", no, no + "R3", at: BillReconciler.StartOf(Day) - TimeSpan.FromMinutes(1), ledger: _previousLedger);
-        Assert.True(BillReconciler.NeedsPreviousBill(Day, _bill, _ledger, _previousLedger));
+        Assert.True(BillReconciler.NeedsPreviousBill(Input()));
+    }
+
+    [Fact]
+    public void ARefundTakenInIsLookedForInThePreviousDaysBillToo()
+    {
+        // A console refund accepted at WeChat in the evening, its notify (hence GroupPay's date) after midnight.
+        var no = Trade("groupwww");
+        Group("groupwww", GroupStatus.Complete, Paid(no, status: PaymentRefundStatus.Refunded, refunds: TakenIn("50300005", Price)));
+        LedgerRefund("groupwww", no, "50300005", at: BillReconciler.StartOf(Day) + TimeSpan.FromHours(3));
+        _previousBill.Add(RefundRow(no, "50300005", at: BillReconciler.StartOf(Day) - TimeSpan.FromHours(1)));
+        // GroupPay's own refund number dated the same way is not.
+        var own = Trade("groupxxx");
+        Group("groupxxx", GroupStatus.Failed, Paid(own, status: PaymentRefundStatus.Refunded, refunds: Issued(own + "R1")));
+        LedgerRefund("groupxxx", own, own + "R1", at: BillReconciler.StartOf(Day) + TimeSpan.FromHours(3));
+        _previousBill.Add(RefundRow(own, own + "R1", at: BillReconciler.StartOf(Day) - TimeSpan.FromHours(1)));
+
+        Assert.True(BillReconciler.NeedsPreviousBill(Input()));
+        var result = Reconcile(withPreviousBill: true);
+
+        Assert.Equal([(MismatchKind.MissingFromBill, own, own + "R1")], result.Mismatches.Select(Line));
+        Assert.Equal(2, Reconcile().Mismatches.Count);
     }
 
     [Fact]
