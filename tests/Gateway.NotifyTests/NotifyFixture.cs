@@ -59,6 +59,11 @@ public sealed class NotifyFixture : IAsyncLifetime
 
     public string GatewayUrl => $"http://127.0.0.1:{_gatewayPort}";
 
+    /// <summary>The store of grain state, membership and the figures.</summary>
+    public string StoreConnectionString => _redis.ConnectionString;
+
+    public string ServiceId => _cluster.ServiceId;
+
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync(_embeddedStore);
