@@ -725,7 +725,7 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
                 .Select(sequence => new RefundFact(TradeNumbers.OutRefundNo(attempt.OutTradeNo, sequence), attempt.AmountFen, IssuedByGroupPay: true,
                     Current: sequence == attempt.RefundSequence,
                     Succeeded: sequence == attempt.RefundSequence && attempt.Refund == RefundProgress.Succeeded && !attempt.ExternalRefunds.Any(r => r.AmountFen == attempt.AmountFen),
-                    AcceptedAt: sequence == attempt.RefundSequence ? attempt.RefundAcceptedAt : null));
+                    AcceptedAt: sequence == attempt.RefundSequence ? attempt.RefundAtWeChat : null));
         var external = attempt.ExternalRefunds.Select(r => new RefundFact(r.OutRefundNo, r.AmountFen, IssuedByGroupPay: false, Current: false, Succeeded: true, r.At));
         var status = attempt.Refund switch
         {

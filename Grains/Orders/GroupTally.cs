@@ -30,7 +30,7 @@ public sealed record GroupTally(
         foreach (var attempt in state.Attempts.Values.Where(a => a.TransactionId is not null).OrderBy(a => a.OutTradeNo, StringComparer.Ordinal))
         {
             yield return new LedgerEntry(LedgerEntryKind.Payment, groupId, attempt.OutTradeNo, null, attempt.TransactionId, attempt.AmountFen, attempt.PaidAt!.Value);
-            if (attempt.RefundAcceptedAt is { } accepted)
+            if (attempt.RefundAtWeChat is { } accepted)
             {
                 yield return new LedgerEntry(LedgerEntryKind.Refund, groupId, attempt.OutTradeNo, attempt.OutRefundNo, attempt.RefundId, attempt.AmountFen, accepted);
             }

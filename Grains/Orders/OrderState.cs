@@ -173,6 +173,13 @@ public sealed class AttemptRecord
     /// <summary>When WeChat accepted the current refund number (WeChat's bill lists the refund on that day).</summary>
     [Id(23)] public DateTimeOffset? RefundAcceptedAt { get; set; }
 
+    /// <summary>When the current refund number was first sent to WeChat.</summary>
+    [Id(25)] public DateTimeOffset? RefundSentAt { get; set; }
+
+    /// <summary>When WeChat took the current refund number, as near as GroupPay knows: its acceptance, or (when the
+    /// answer was lost and the refund then settled) when the number was first sent; null while WeChat has not confirmed it.</summary>
+    public DateTimeOffset? RefundAtWeChat => RefundAcceptedAt ?? (Refund == RefundProgress.Succeeded ? RefundSentAt : null);
+
     /// <summary>Refunds made outside GroupPay (the merchant console) that were taken in, by their own number; at most
     /// <see cref="MaxExternalRefunds"/> (WeChat's own limit of refunds per payment).</summary>
     [Id(24)] public List<ExternalRefundRecord> ExternalRefunds { get; set; } = [];
@@ -271,6 +278,7 @@ public sealed class AttemptRecord
         RefundSequence = Math.Max(RefundSequence, 0) + 1;
         // The new number is not accepted yet: the ledger must not date it by the old one's acceptance.
         RefundAcceptedAt = null;
+        RefundSentAt = null;
         RefundFailures = 0;
         Refund = RefundProgress.Requested;
     }

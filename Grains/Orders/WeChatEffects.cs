@@ -134,6 +134,7 @@ public sealed class WeChatEffects(IWeChatPayClient weChatPay, GroupRules rules)
             return EffectResult.Done;
         }
         attempt.RefundRequestedAt ??= Now;
+        attempt.RefundSentAt ??= Now;
         var outRefundNo = attempt.OutRefundNo;
         var refund = await BoxedAsync(ct => weChatPay.RefundAsync(new RefundRequest
         {

@@ -133,6 +133,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         output.WriteLine($"reconciliation: bill {reconciled.Bill}; GroupPay {reconciled.GroupPay}; {reconciled.Mismatches.Count} mismatches");
         Assert.True(reconciled.Mismatches.Count == 0, string.Join('\n', reconciled.Mismatches.Take(20)));
         Assert.Equal(ledger.Kept + ledger.Refunded, reconciled.Bill.Payments);
+        Assert.Equal(reconciled.Bill, reconciled.GroupPay); // both sides' totals: paid, refunded, fees, net
     }
 
     /// <summary>

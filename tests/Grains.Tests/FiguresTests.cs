@@ -60,6 +60,21 @@ public sealed class GroupTallyTests
         Assert.False(GroupTally.Of("gabcdef", state).SameFactsAs(refunded));
     }
 
+    [Fact]
+    public void ARefundThatSettledThoughItsAcceptanceWasNeverHeardIsInTheLedgerDatedWhenItWasSent()
+    {
+        var state = PaidState();
+        var attempt = state.Attempts["gabcdefP1"];
+        var sent = new DateTimeOffset(2026, 12, 1, 3, 0, 0, TimeSpan.Zero);
+        attempt.RequestRefund(sent);
+        attempt.RefundSentAt = sent; // the refund call timed out after WeChat took it
+        Assert.DoesNotContain(GroupTally.Of("gabcdef", state).Ledger, e => e.OutRefundNo == "gabcdefP1R1");
+
+        attempt.MarkRefunded(); // its notify said SUCCESS
+        var refund = Assert.Single(GroupTally.Of("gabcdef", state).Ledger, e => e.OutRefundNo == "gabcdefP1R1");
+        Assert.Equal(sent, refund.At);
+    }
+
     [Theory]
     [InlineData("PaymentsPaid", Counter.PaymentsPaid, true, true)]
     [InlineData("c:SeedUsers", Counter.SeedUsers, true, false)]
