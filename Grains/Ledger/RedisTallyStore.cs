@@ -22,7 +22,8 @@ public sealed class TallyStoreOptions
 /// The growth figures and the payment ledger in Redis, under <c>{ServiceId}/</c>:
 /// <list type="bullet">
 /// <item><c>stats/{scope}</c>: a hash of counter → value per campaign and for the shop (<c>*</c>);</item>
-/// <item><c>tally/{groupId}</c>: what each group contributed, with the revision applied (<c>#rev</c>);</item>
+/// <item><c>tally/{groupId}</c>: what each group contributed and the revision applied, one string
+/// (<c>{revision}|{field}={value},…</c>);</item>
 /// <item><c>groups/{campaignId}</c>: the set of a campaign's groups (for the recount; a user's tally, keyed
 /// <c>user:{openid}/{scope}</c>, is not a group);</item>
 /// <item><c>ledger/{yyyy-MM-dd}</c>: a hash per China-time day, <c>pay:{out_trade_no}</c> and <c>refund:{out_refund_no}</c>;</item>
@@ -33,11 +34,16 @@ public sealed class TallyStoreOptions
 /// </summary>
 public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOptions<ClusterOptions> cluster) : IPaymentLedger, IAsyncDisposable
 {
+    // A group's applied tally is one string, "{revision}|{field}={value},…" (one GET and one SET with its TTL); the
+    // shop's counters are summed over the batch and added once; a day's ledger and a campaign's group set get their TTL
+    // once per batch. So a tally costs a few commands, not one per field.
     private const string ApplyScript = """
         local prefix = ARGV[1]
         local ttl = tonumber(ARGV[2])
         local i = 3
         local applied = 0
+        local total = {}
+        local touched = {}
         while i <= #ARGV do
           local group = ARGV[i]
           local campaign = ARGV[i + 1]
@@ -45,20 +51,28 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
           local fields = tonumber(ARGV[i + 3])
           i = i + 4
           local key = prefix .. 'tally/' .. group
-          local fresh = revision > tonumber(redis.call('HGET', key, '#rev') or '0')
+          local stored = redis.call('GET', key)
+          local old = {}
+          local fresh = true
+          if stored then
+            local bar = string.find(stored, '|', 1, true)
+            fresh = revision > tonumber(string.sub(stored, 1, bar - 1))
+            for field, value in string.gmatch(string.sub(stored, bar + 1), '([^=,]+)=(-?%d+)') do old[field] = tonumber(value) end
+          end
+          local parts = {}
           for _ = 1, fields do
             local field = ARGV[i]
             local value = tonumber(ARGV[i + 1])
             i = i + 2
             if fresh then
-              local delta = value - tonumber(redis.call('HGET', key, field) or '0')
+              parts[#parts + 1] = field .. '=' .. value
+              local delta = value - (old[field] or 0)
               if delta ~= 0 then
                 local kind = string.sub(field, 1, 2)
                 local counter = field
                 if kind == 'c:' or kind == 't:' then counter = string.sub(field, 3) end
                 if kind ~= 't:' then redis.call('HINCRBY', prefix .. 'stats/' .. campaign, counter, delta) end
-                if kind ~= 'c:' then redis.call('HINCRBY', prefix .. 'stats/*', counter, delta) end
-                redis.call('HSET', key, field, value)
+                if kind ~= 'c:' then total[counter] = (total[counter] or 0) + delta end
               end
             end
           end
@@ -68,21 +82,24 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
             if fresh then
               local day = prefix .. 'ledger/' .. ARGV[i]
               redis.call('HSET', day, ARGV[i + 1], ARGV[i + 2])
-              redis.call('EXPIRE', day, ttl)
+              touched[day] = true
             end
             i = i + 3
           end
           if fresh then
-            redis.call('HSET', key, '#rev', revision)
-            redis.call('EXPIRE', key, ttl)
-            if string.sub(group, 1, 5) ~= 'user:' then
+            redis.call('SET', key, revision .. '|' .. table.concat(parts, ','), 'EX', ttl)
+            if not stored and string.sub(group, 1, 5) ~= 'user:' then
               local groups = prefix .. 'groups/' .. campaign
               redis.call('SADD', groups, group)
-              redis.call('EXPIRE', groups, ttl)
+              touched[groups] = true
             end
             applied = applied + 1
           end
         end
+        for counter, delta in pairs(total) do
+          if delta ~= 0 then redis.call('HINCRBY', prefix .. 'stats/*', counter, delta) end
+        end
+        for key in pairs(touched) do redis.call('EXPIRE', key, ttl) end
         return applied
         """;
 
@@ -187,13 +204,16 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
     public async Task<(long Revision, IReadOnlyDictionary<string, long> Counts)?> ReadGroupAsync(string groupId)
     {
         var db = await DatabaseAsync();
-        var entries = await db.HashGetAllAsync(Prefix + "tally/" + groupId);
-        if (entries.Length == 0)
+        var stored = (string?)await db.StringGetAsync(Prefix + "tally/" + groupId);
+        if (stored is null)
         {
             return null;
         }
-        var counts = entries.Where(e => !e.Name.ToString().StartsWith('#')).ToDictionary(e => e.Name.ToString(), e => (long)e.Value, StringComparer.Ordinal);
-        return ((long)entries.First(e => e.Name == "#rev").Value, counts);
+        var bar = stored.IndexOf('|', StringComparison.Ordinal);
+        var counts = stored[(bar + 1)..].Split(',', StringSplitOptions.RemoveEmptyEntries)
+            .Select(pair => pair.Split('='))
+            .ToDictionary(pair => pair[0], pair => long.Parse(pair[1], CultureInfo.InvariantCulture), StringComparer.Ordinal);
+        return (long.Parse(stored[..bar], CultureInfo.InvariantCulture), counts);
     }
 
     /// <summary>The groups of a campaign whose tally was applied at least once.</summary>

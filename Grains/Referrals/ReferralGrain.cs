@@ -129,9 +129,16 @@ public sealed class ReferralGrain(
         {
             Add(campaign, TallyField.Both(Counter.NewUsers));
         }
-        foreach (var scope in State.SeedGroups.Keys)
+        foreach (var scope in State.SeedGroups.Keys.Where(scope => scope != StatsScope.Total))
         {
-            Add(scope, scope == StatsScope.Total ? TallyField.TotalOnly(Counter.SeedUsers) : TallyField.CampaignOnly(Counter.SeedUsers));
+            Add(scope, TallyField.CampaignOnly(Counter.SeedUsers));
+        }
+        if (State.SeedGroups.TryGetValue(StatsScope.Total, out var totalSeedGroup))
+        {
+            // The shop's seed travels with the campaign whose group made it (always the same one, so it never moves
+            // from one tally to another and counts twice): one tally, not two, for a leader's first group.
+            var home = State.SeedGroups.Where(p => p.Key != StatsScope.Total && p.Value == totalSeedGroup).Select(p => p.Key).Order(StringComparer.Ordinal).FirstOrDefault();
+            Add(home ?? StatsScope.Total, TallyField.TotalOnly(Counter.SeedUsers));
         }
         foreach (var (scope, fields) in counts)
         {
