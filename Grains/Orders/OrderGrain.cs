@@ -298,7 +298,9 @@ public sealed partial class OrderGrain(
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
         // After each, the holds that waited for an orderquery's answer and found it unpaid are released.
         changed |= await runner.DrainAsync(State.Outbox, handler, () => Rules.ExpireHolds(Now));
-        var publish = PrepareTally();
+        // Only time and the WeChat calls change what the group counts or its money (the grain-to-grain effects do not):
+        // the tally is made again only then.
+        var publish = changed && PrepareTally();
         await ScheduleWakeAsync();
         // Effects between grains are idempotent: when only they completed, the write can wait for the next change
         // (after a crash they simply run again). Anything else that changed is written now.

@@ -10,6 +10,7 @@ namespace GroupPay.Grains.Stats;
 public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
 {
     private const int MaxGroupsBehindListed = 50;
+    private const int RecountParallelism = 32;
 
     public async Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments)
     {
@@ -38,21 +39,23 @@ public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
         var behind = new List<string>();
         var groups = 0;
         var behindCount = 0;
-        await foreach (var groupId in store.CampaignGroupsAsync(campaignId))
+        // The groups a page at a time, each page's reads in parallel (a campaign has thousands of groups).
+        await foreach (var page in store.CampaignGroupsAsync(campaignId).Chunk(RecountParallelism))
         {
-            groups++;
-            var counts = await GrainFactory.GetGrain<IOrderGrain>(groupId).GetCountsAsync();
-            foreach (var (field, value) in counts.Counts)
+            var read = await Task.WhenAll(page.Select(async groupId =>
+                (groupId, counts: await GrainFactory.GetGrain<IOrderGrain>(groupId).GetCountsAsync(), landed: await store.ReadGroupAsync(groupId))));
+            foreach (var (groupId, counts, landed) in read)
             {
-                var (counter, inCampaign, _) = TallyField.Parse(field);
-                if (inCampaign)
+                groups++;
+                foreach (var (field, value) in counts.Counts)
                 {
-                    stored[counter] = stored.GetValueOrDefault(counter) + value;
+                    var (counter, inCampaign, _) = TallyField.Parse(field);
+                    if (inCampaign)
+                    {
+                        stored[counter] = stored.GetValueOrDefault(counter) + value;
+                    }
                 }
-            }
-            if ((await store.ReadGroupAsync(groupId))?.Revision < counts.Revision)
-            {
-                if (++behindCount <= MaxGroupsBehindListed)
+                if ((landed?.Revision ?? 0) < counts.Revision && ++behindCount <= MaxGroupsBehindListed)
                 {
                     behind.Add(groupId);
                 }
