@@ -1,11 +1,15 @@
 using GroupPay.Grains;
+using GroupPay.Grains.Ledger;
 using GroupPay.WeChatPay;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 using OpenTelemetry;
 using OpenTelemetry.Resources;
+using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
 using Orleans.Storage;
 using StackExchange.Redis;
@@ -39,8 +43,13 @@ public static class GroupPaySiloBuilder
             o.ConfigurationOptions = StorageConnection(redisConnectionString);
             o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer);
         }));
+        // The groups and users: the same Redis and layout, with what their states count committed in the same script.
+        silo.Services.AddGrainStorage(GrainStorage.Counted, (sp, name) => new CountedGrainStorage(name, redisConnectionString,
+            new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()),
+            sp.GetRequiredService<IOptions<TallyStoreOptions>>(), sp.GetRequiredService<IOptions<ClusterOptions>>()));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
-        silo.Services.Configure<Grains.Ledger.TallyStoreOptions>(o => o.ConnectionString ??= redisConnectionString);
+        // The figures are read where the counted states write them.
+        silo.Services.Configure<TallyStoreOptions>(o => o.ConnectionString = redisConnectionString);
         return silo;
     }
 
@@ -65,8 +74,8 @@ public static class GroupPaySiloBuilder
     /// What the grains are constructed with: <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/>,
     /// e.g. a fake one, is already registered), the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
     /// bound and validated at start; a client registered before this call wins), and the grains' own services
-    /// (<c>AddGroupPayGrains()</c>: the figures' store and the tally publisher, the <c>Orders:*</c> timings).
-    /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order, and the publisher must outlive the grains.
+    /// (<c>AddGroupPayGrains()</c>: the figures' store, the <c>Orders:*</c> timings).
+    /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order.
     /// </summary>
     public static IServiceCollection AddGroupPayGrainServices(this IServiceCollection services)
     {

@@ -132,11 +132,10 @@ internal sealed record StatsJson(
 }
 
 /// <summary><c>GET /admin/stats/recount</c>: per counter, what the stored groups say and what the live counter says.</summary>
-internal sealed record RecountJson(string CampaignId, int Groups, bool Matches, IReadOnlyList<RecountCounterJson> Counters, int GroupsBehind, IReadOnlyList<string> GroupsBehindSample)
+internal sealed record RecountJson(string CampaignId, int Groups, bool Matches, IReadOnlyList<RecountCounterJson> Counters)
 {
     public static RecountJson From(RecountReport report) => new(report.CampaignId, report.Groups, report.Matches,
-        [.. report.Counters.Select(c => new RecountCounterJson(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(c.Counter.ToString()), c.Stored, c.Live))],
-        report.GroupsBehindCount, report.GroupsBehind);
+        [.. report.Counters.Select(c => new RecountCounterJson(System.Text.Json.JsonNamingPolicy.CamelCase.ConvertName(c.Counter.ToString()), c.Stored, c.Live))]);
 }
 
 internal sealed record RecountCounterJson(string Counter, long Stored, long Live);

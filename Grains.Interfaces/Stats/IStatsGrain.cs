@@ -21,7 +21,7 @@ public interface IStatsGrain : IGrainWithIntegerKey
     Task<GrowthStats> GetAsync(string scope);
 
     /// <summary>Recomputes a campaign's group figures from its stored groups and compares them with the live
-    /// counters; reports the differences and the groups whose delivery is behind their stored state.</summary>
+    /// counters (an audit: both are written by the same script, so any difference is a defect to investigate).</summary>
     [Alias("RecountAsync"), ReadOnly]
     Task<RecountReport> RecountAsync(string campaignId);
 }
@@ -31,9 +31,7 @@ public interface IStatsGrain : IGrainWithIntegerKey
 public sealed record RecountReport(
     [property: Id(0)] string CampaignId,
     [property: Id(1)] int Groups,
-    [property: Id(2)] IReadOnlyList<CounterDifference> Counters,
-    [property: Id(3)] IReadOnlyList<string> GroupsBehind,
-    [property: Id(4)] int GroupsBehindCount)
+    [property: Id(2)] IReadOnlyList<CounterDifference> Counters)
 {
     public bool Matches => Counters.All(c => c.Stored == c.Live);
 }

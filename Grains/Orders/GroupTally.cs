@@ -40,14 +40,6 @@ public sealed record GroupTally(
             }
         }
     }
-
-    /// <summary>True when <paramref name="other"/> says the same about the group (its revision aside).</summary>
-    public bool SameFactsAs(GroupTally? other) =>
-        other is not null
-        && CampaignId == other.CampaignId
-        && Counts.Count == other.Counts.Count
-        && Counts.All(c => other.Counts.TryGetValue(c.Key, out var value) && value == c.Value)
-        && Ledger.SequenceEqual(other.Ledger);
 }
 
 /// <summary>The names under which a group stores its counts: a counter of both the campaign and the shop, or of
@@ -57,7 +49,9 @@ public static class TallyField
     private const string CampaignOnlyPrefix = "c:";
     private const string TotalOnlyPrefix = "t:";
 
-    public static string Both(Counter counter) => counter.ToString();
+    private static readonly string[] Names = Enum.GetNames<Counter>();
+
+    public static string Both(Counter counter) => (uint)counter < (uint)Names.Length ? Names[(int)counter] : counter.ToString();
 
     public static string CampaignOnly(Counter counter) => CampaignOnlyPrefix + counter;
 
@@ -67,8 +61,8 @@ public static class TallyField
     public static (Counter Counter, bool InCampaign, bool InTotal) Parse(string field)
     {
         ArgumentNullException.ThrowIfNull(field);
-        return field.StartsWith(CampaignOnlyPrefix, StringComparison.Ordinal) ? (Enum.Parse<Counter>(field[2..]), true, false)
-            : field.StartsWith(TotalOnlyPrefix, StringComparison.Ordinal) ? (Enum.Parse<Counter>(field[2..]), false, true)
+        return field.StartsWith(CampaignOnlyPrefix, StringComparison.Ordinal) ? (Enum.Parse<Counter>(field.AsSpan(2)), true, false)
+            : field.StartsWith(TotalOnlyPrefix, StringComparison.Ordinal) ? (Enum.Parse<Counter>(field.AsSpan(2)), false, true)
             : (Enum.Parse<Counter>(field), true, true);
     }
 }

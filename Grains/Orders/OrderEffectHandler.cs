@@ -1,5 +1,4 @@
 using GroupPay.Grains.Campaigns;
-using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Outbox;
 using GroupPay.Grains.Referrals;
@@ -8,13 +7,11 @@ using Microsoft.Extensions.Logging;
 namespace GroupPay.Grains.Orders;
 
 /// <summary>Carries out a group's outbox effects for the <see cref="OutboxRunner{TEffect}"/>: the calls to other grains
-/// and to the tally publisher here, the calls to WeChat Pay through <see cref="WeChatEffects"/>.</summary>
+/// here, the calls to WeChat Pay through <see cref="WeChatEffects"/>.</summary>
 public sealed partial class OrderEffectHandler(
     IGrainFactory grainFactory,
     GroupRules rules,
     WeChatEffects weChat,
-    TallyPublisher tallies,
-    Func<GroupTally?> storedTally,
     ILogger logger) : IOutboxHandler<PendingEffect>
 {
     private OrderState State => rules.State;
@@ -43,10 +40,6 @@ public sealed partial class OrderEffectHandler(
                 await grainFactory.GetGrain<IOperatorQueueGrain>(0).SettleAsync(effect.Subject, "settled by GroupPay");
                 return EffectResult.Done;
             case EffectKind.PublishTally:
-                if (storedTally() is { } tally)
-                {
-                    await tallies.PublishAsync(tally).WaitAsync(rules.Options.WeChatCallTimeout);
-                }
                 return EffectResult.Done;
         }
 

@@ -12,16 +12,15 @@ namespace GroupPay.Grains.Orders;
 /// <summary>
 /// The Orleans shell of a group order (design.md). Non-reentrant: its turn is the lock over the group's slots,
 /// attempts and refunds. The rules are <see cref="GroupRules"/>; this grain does the I/O around them: the campaign's
-/// stock and the referral grains for holds, unifiedorder, the state write (before any caller hears success), the
-/// tally, the <c>wake</c> reminder, and the drain of <see cref="OrderState.Outbox"/> (<see cref="OutboxRunner{TEffect}"/>
+/// stock and the referral grains for holds, unifiedorder, the state write (before any caller hears success) with what
+/// it counts, the <c>wake</c> reminder, and the drain of <see cref="OrderState.Outbox"/> (<see cref="OutboxRunner{TEffect}"/>
 /// over <see cref="OrderEffectHandler"/>), driven by a one-way self call after each turn and by the reminder.
 /// </summary>
 [GrainType("order")]
 public sealed partial class OrderGrain(
-    [PersistentState("order", GrainStorage.Name)] IPersistentState<OrderState> state,
+    [PersistentState("order", GrainStorage.Counted)] IPersistentState<OrderState> state,
     IWeChatPayClient weChatPay,
     TimeProvider timeProvider,
-    TallyPublisher tallies,
     OutboxMetrics outboxMetrics,
     IOptions<OrderOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IOrderEffects, IRemindable
@@ -290,26 +289,22 @@ public sealed partial class OrderGrain(
             return;
         }
         var wakeAt = State.WakeAt;
-        var revision = State.Revision;
         var changed = Rules.ExpireHolds(Now) | Rules.CloseAtDeadline(Now);
         var runner = new OutboxRunner<PendingEffect>(
             new OutboxLimits(Options.MaxEffectsPerDrain, Options.DrainBudget, Options.MaxRetryDelay, Options.EffectEscalateAfter), timeProvider);
-        var handler = new OrderEffectHandler(GrainFactory, Rules, WeChat, tallies, () => _storedTally, logger);
+        var handler = new OrderEffectHandler(GrainFactory, Rules, WeChat, logger);
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
         // After each, the holds that waited for an orderquery's answer and found it unpaid are released.
         changed |= await runner.DrainAsync(State.Outbox, handler, () => Rules.ExpireHolds(Now));
-        // Only time and the WeChat calls change what the group counts or its money (the grain-to-grain effects do not):
-        // the tally is made again only then.
-        var publish = changed && PrepareTally();
         await ScheduleWakeAsync();
         // Effects between grains are idempotent: when only they completed, the write can wait for the next change
         // (after a crash they simply run again). Anything else that changed is written now.
-        if (changed || publish || State.WakeAt != wakeAt || State.Revision != revision)
+        if (changed || State.WakeAt != wakeAt)
         {
             await WriteAsync();
         }
         outboxMetrics.Report(GroupId, State);
-        if ((runner.BudgetSpent || publish) && runner.AnyDue(State.Outbox))
+        if (runner.BudgetSpent && runner.AnyDue(State.Outbox))
         {
             // The rest in a turn of its own, behind the calls that queued up meanwhile.
             await this.AsReference<IOrderEffects>().DrainAsync();
@@ -325,7 +320,6 @@ public sealed partial class OrderGrain(
     /// due effects run in the grain's next turn.</summary>
     private async Task SaveAsync()
     {
-        PrepareTally();
         await ScheduleWakeAsync();
         await WriteAsync();
         _unsavedReservations.Clear();
@@ -335,55 +329,38 @@ public sealed partial class OrderGrain(
         }
     }
 
-    /// <summary>Writes the state. The tally it makes (see <see cref="PrepareTally"/>) becomes the one the
-    /// <see cref="EffectKind.PublishTally"/> effect sends only once it is stored.</summary>
+    /// <summary>Writes the state, and with it (in the same Redis script: <see cref="CountedGrainStorage"/>) what the
+    /// change adds to the figures and the ledger: the difference from the tally of the state last stored.</summary>
     private async Task WriteAsync()
     {
-        var tally = _preparedTally;
-        _preparedTally = null;
-        await state.WriteOrReloadAsync(this);
-        if (tally is not null)
+        var tally = State.CampaignId is null ? null : GroupTally.Of(GroupId, State);
+        var changes = tally is null ? null : CountedChanges.Between(_committedTally, tally);
+        if (changes is not null)
         {
-            _storedTally = tally;
+            State.Revision++;
         }
+        State.Uncommitted = changes;
+        try
+        {
+            await state.WriteOrReloadAsync(this);
+        }
+        finally
+        {
+            State.Uncommitted = null;
+        }
+        _committedTally = tally;
         outboxMetrics.Report(GroupId, State);
     }
 
-    /// <summary>The group's tally as last stored: what <see cref="EffectKind.PublishTally"/> delivers.</summary>
-    private GroupTally? _storedTally;
-
-    private GroupTally? _preparedTally;
-
-    /// <summary>Before a write: when what the group counts or its money changed since the stored tally, the revision
-    /// goes up and the tally is queued for publishing (in the outbox, so it is stored with the change and survives a
-    /// crash). Returns true when it was.</summary>
-    private bool PrepareTally()
-    {
-        if (State.CampaignId is null)
-        {
-            return false;
-        }
-        var tally = GroupTally.Of(GroupId, State);
-        if (tally.SameFactsAs(_storedTally))
-        {
-            return false;
-        }
-        State.Revision++;
-        _preparedTally = tally with { Revision = State.Revision };
-        if (!State.Outbox.Any(e => e.Kind == EffectKind.PublishTally))
-        {
-            Rules.Enqueue(EffectKind.PublishTally, TallySubject, Now);
-        }
-        return true;
-    }
-
-    private const string TallySubject = "tally";
+    /// <summary>What the stored state counts: the baseline of the next write's changes. A write that failed leaves it
+    /// (and drops the activation); one that was stored after all is refused by the etag when written again.</summary>
+    private GroupTally? _committedTally;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         if (State.CampaignId is not null)
         {
-            _storedTally = GroupTally.Of(GroupId, State);
+            _committedTally = GroupTally.Of(GroupId, State);
             outboxMetrics.Report(GroupId, State);
         }
         return Task.CompletedTask;

@@ -1,4 +1,5 @@
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Outbox;
 
@@ -6,7 +7,7 @@ namespace GroupPay.Grains.Orders;
 
 /// <summary>Everything one group order must change together, written with one <c>WriteStateAsync</c>.</summary>
 [GenerateSerializer, Alias("grouppay.OrderState")]
-public sealed class OrderState
+public sealed class OrderState : ICountedState
 {
     [Id(0)] public string? CampaignId { get; set; }
 
@@ -47,9 +48,13 @@ public sealed class OrderState
     /// change that made each count true.</summary>
     [Id(13)] public Dictionary<string, long> Counts { get; set; } = [];
 
-    /// <summary>Goes up with every stored change of <see cref="Counts"/> or of the group's money: the figures and the
-    /// ledger apply a group's tally only when its revision is newer than the one they applied.</summary>
+    /// <summary>Goes up with every stored change of <see cref="Counts"/> or of the group's money (each committed to the
+    /// figures and the ledger in the same write).</summary>
     [Id(14)] public long Revision { get; set; }
+
+    /// <summary>What the write in progress changes in the figures and the ledger (set by the grain, never stored).</summary>
+    [field: NonSerialized]
+    public CountedChanges? Uncommitted { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.SlotRecord")]
@@ -358,7 +363,8 @@ public enum EffectKind
     /// <summary>Closes the operator item <see cref="PendingEffect.Subject"/>: the system saw it settle.</summary>
     SettleItem,
 
-    /// <summary>Sends the group's stored <see cref="GroupTally"/> to the figures and the ledger (subject <c>tally</c>).</summary>
+    /// <summary>No longer queued (what a group counts is committed with its state): an outbox stored while it was is
+    /// still read, and the effect is done at once.</summary>
     PublishTally,
 }
 

@@ -37,21 +37,35 @@ public sealed class OutboxMetrics
 
     private sealed record Snapshot(int Pending, DateTimeOffset? OldestDue, IReadOnlyList<DateTimeOffset> RefundsRequested);
 
-    /// <summary>What a group's stored outbox and refunds say now (after each write and drain).</summary>
+    /// <summary>What a group's stored outbox and refunds say now (after each write and drain). On the notify path, so
+    /// plain loops and no allocation when the group has nothing pending.</summary>
     public void Report(string groupId, OrderState state)
     {
         ArgumentNullException.ThrowIfNull(state);
         var now = _time.GetUtcNow();
-        var due = state.Outbox.Select(e => e.QueuedAt ?? e.FailingSince ?? e.NotBefore).Where(t => t <= now).DefaultIfEmpty().Min();
-        var refunds = state.Attempts.Values
-            .Where(a => a.Refund is RefundProgress.Requested or RefundProgress.Accepted && a.RefundRequestedAt is not null)
-            .Select(a => a.RefundRequestedAt!.Value).ToList();
-        if (state.Outbox.Count == 0 && refunds.Count == 0)
+        DateTimeOffset? oldest = null;
+        foreach (var effect in state.Outbox)
+        {
+            var queued = effect.QueuedAt ?? effect.FailingSince ?? effect.NotBefore;
+            if (queued <= now && (oldest is null || queued < oldest))
+            {
+                oldest = queued;
+            }
+        }
+        List<DateTimeOffset>? refunds = null;
+        foreach (var attempt in state.Attempts.Values)
+        {
+            if (attempt.Refund is RefundProgress.Requested or RefundProgress.Accepted && attempt.RefundRequestedAt is { } requested)
+            {
+                (refunds ??= []).Add(requested);
+            }
+        }
+        if (state.Outbox.Count == 0 && refunds is null)
         {
             _groups.TryRemove(groupId, out _);
             return;
         }
-        _groups[groupId] = new Snapshot(state.Outbox.Count, due == default ? null : due, refunds);
+        _groups[groupId] = new Snapshot(state.Outbox.Count, oldest, (IReadOnlyList<DateTimeOffset>?)refunds ?? []);
     }
 
     /// <summary>The group's activation ends: what it said goes with it (its next activation reports again).</summary>

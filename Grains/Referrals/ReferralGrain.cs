@@ -10,12 +10,10 @@ namespace GroupPay.Grains.Referrals;
 /// messages stay local instead of crossing to another silo.</summary>
 [GrainType("referral"), PreferLocalPlacement]
 public sealed class ReferralGrain(
-    [PersistentState("referral", GrainStorage.Name)] IPersistentState<ReferralState> state,
-    TimeProvider timeProvider,
-    TallyPublisher tallies) : Grain, IReferralGrain, IRemindable
+    [PersistentState("referral", GrainStorage.Counted)] IPersistentState<ReferralState> state,
+    TimeProvider timeProvider) : Grain, IReferralGrain, IRemindable
 {
     private const string GrantReminder = "grant";
-    private static readonly TimeSpan PublishTimeout = TimeSpan.FromSeconds(8);
     private const int MaxChainDepth = 16;
     private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 
@@ -56,7 +54,7 @@ public sealed class ReferralGrain(
             }
         }
         State.InviterOpenid = owner;
-        await state.WriteOrReloadAsync(this);
+        await WriteAsync();
         await GrainFactory.GetGrain<IReferralGrain>(owner).AddInviteeAsync(Openid);
         return new InviterBinding(BindingOutcome.Bound, owner);
     }
@@ -67,7 +65,7 @@ public sealed class ReferralGrain(
     {
         if (State.Invitees.Add(inviteeOpenid))
         {
-            await state.WriteOrReloadAsync(this);
+            await WriteAsync();
         }
     }
 
@@ -75,11 +73,7 @@ public sealed class ReferralGrain(
     {
         if (MarkPaid(paymentId, campaignId))
         {
-            await WriteCountedAsync();
-        }
-        if (State.FirstPaymentId == paymentId)
-        {
-            await PublishTalliesAsync();
+            await WriteAsync();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
     }
@@ -88,11 +82,7 @@ public sealed class ReferralGrain(
     {
         if (MarkSeed(campaignId, groupId))
         {
-            await WriteCountedAsync();
-        }
-        if (State.SeedGroups.ContainsValue(groupId))
-        {
-            await PublishTalliesAsync();
+            await WriteAsync();
         }
     }
 
@@ -100,28 +90,51 @@ public sealed class ReferralGrain(
     {
         if (MarkPaid(paymentId, campaignId) | MarkSeed(campaignId, groupId))
         {
-            await WriteCountedAsync();
-        }
-        if (State.FirstPaymentId == paymentId || State.SeedGroups.ContainsValue(groupId))
-        {
-            await PublishTalliesAsync();
+            await WriteAsync();
         }
         return new PayerRecord(State.FirstPaymentId == paymentId, State.InviterOpenid);
     }
 
-    private async Task WriteCountedAsync()
+    /// <summary>Writes the state, and with it (in the same Redis script: <see cref="CountedGrainStorage"/>) what the
+    /// change adds to the figures: the difference from what the stored state counted.</summary>
+    private async Task WriteAsync()
     {
-        State.Revision++;
-        await state.WriteOrReloadAsync(this);
+        var counts = Counted();
+        var changes = new CountedChanges();
+        foreach (var scope in counts.Keys.Union(_committedCounts.Keys))
+        {
+            changes.AddCounts(scope, _committedCounts.GetValueOrDefault(scope), counts.GetValueOrDefault(scope) ?? []);
+        }
+        if (!changes.IsEmpty)
+        {
+            State.Revision++;
+        }
+        State.Uncommitted = changes.IsEmpty ? null : changes;
+        try
+        {
+            await state.WriteOrReloadAsync(this);
+        }
+        finally
+        {
+            State.Uncommitted = null;
+        }
+        _committedCounts = counts;
+    }
+
+    /// <summary>What the stored state counts, by scope: the baseline of the next write's changes.</summary>
+    private Dictionary<string, Dictionary<string, long>> _committedCounts = [];
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _committedCounts = Counted();
+        return Task.CompletedTask;
     }
 
     /// <summary>
-    /// Delivers what the user counts (new user in the campaign of the first payment, when invited; seed user per
-    /// campaign and overall), as stored. Every call about the payment or group that made a count true delivers it
-    /// again, and the order grain repeats its call until it succeeds, so a delivery lost in a crash is made by the
-    /// retry; the counters apply each revision once.
+    /// What the user counts, by scope (<see cref="TallyField"/> names): a new user in the campaign of the first payment,
+    /// when invited; a seed user per campaign, and once in the shop's figures.
     /// </summary>
-    private async Task PublishTalliesAsync()
+    private Dictionary<string, Dictionary<string, long>> Counted()
     {
         var counts = new Dictionary<string, Dictionary<string, long>>(StringComparer.Ordinal);
         void Add(string scope, string field) => (counts.TryGetValue(scope, out var c) ? c : counts[scope] = new(StringComparer.Ordinal))[field] = 1;
@@ -133,17 +146,11 @@ public sealed class ReferralGrain(
         {
             Add(scope, TallyField.CampaignOnly(Counter.SeedUsers));
         }
-        if (State.SeedGroups.TryGetValue(StatsScope.Total, out var totalSeedGroup))
+        if (State.SeedGroups.ContainsKey(StatsScope.Total))
         {
-            // The shop's seed travels with the campaign whose group made it (always the same one, so it never moves
-            // from one tally to another and counts twice): one tally, not two, for a leader's first group.
-            var home = State.SeedGroups.Where(p => p.Key != StatsScope.Total && p.Value == totalSeedGroup).Select(p => p.Key).Order(StringComparer.Ordinal).FirstOrDefault();
-            Add(home ?? StatsScope.Total, TallyField.TotalOnly(Counter.SeedUsers));
+            Add(StatsScope.Total, TallyField.TotalOnly(Counter.SeedUsers));
         }
-        foreach (var (scope, fields) in counts)
-        {
-            await tallies.PublishAsync(new GroupTally($"user:{Openid}/{scope}", scope, State.Revision, fields, [])).WaitAsync(PublishTimeout);
-        }
+        return counts;
     }
 
     /// <summary>Marks the first payment; false when the user had paid before.</summary>
@@ -195,7 +202,7 @@ public sealed class ReferralGrain(
             Status = RewardStatus.Pending,
             EarnedAt = reward.EarnedAt,
         };
-        await state.WriteOrReloadAsync(this);
+        await WriteAsync();
     }
 
     public async Task ScheduleGrantAsync(string paymentId, DateTimeOffset grantAt)
@@ -206,7 +213,7 @@ public sealed class ReferralGrain(
         }
         reward.GrantAt = grantAt;
         GrantDue();
-        await state.WriteOrReloadAsync(this);
+        await WriteAsync();
         await ScheduleNextGrantAsync();
     }
 
@@ -215,7 +222,7 @@ public sealed class ReferralGrain(
         if (State.Rewards.TryGetValue(paymentId, out var reward) && reward.Status != RewardStatus.Reversed)
         {
             reward.Status = RewardStatus.Reversed;
-            await state.WriteOrReloadAsync(this);
+            await WriteAsync();
         }
     }
 
@@ -245,7 +252,7 @@ public sealed class ReferralGrain(
         {
             State.Groups.RemoveRange(0, State.Groups.Count - ReferralLimits.MaxGroups);
         }
-        await state.WriteOrReloadAsync(this);
+        await WriteAsync();
     }
 
     public Task<IReadOnlyList<string>> GetGroupsAsync() =>
@@ -259,7 +266,7 @@ public sealed class ReferralGrain(
         }
         if (GrantDue())
         {
-            await state.WriteOrReloadAsync(this);
+            await WriteAsync();
         }
         await ScheduleNextGrantAsync();
     }
@@ -311,7 +318,7 @@ public sealed class ReferralGrain(
             if (await GrainFactory.GetGrain<IReferralCodeGrain>(candidate).ClaimAsync(Openid))
             {
                 State.ReferralCode = candidate;
-                await state.WriteOrReloadAsync(this);
+                await WriteAsync();
                 return candidate;
             }
         }

@@ -1,7 +1,9 @@
+using GroupPay.Grains.Ledger;
+
 namespace GroupPay.Grains.Referrals;
 
 [GenerateSerializer, Alias("grouppay.ReferralState")]
-public sealed class ReferralState
+public sealed class ReferralState : ICountedState
 {
     [Id(0)] public string? ReferralCode { get; set; }
 
@@ -30,8 +32,12 @@ public sealed class ReferralState
     /// <summary>The campaign of the first payment: where an invited user counts as a new user.</summary>
     [Id(9)] public string? FirstPaymentCampaign { get; set; }
 
-    /// <summary>Goes up with every stored change of what the user counts (see <c>GroupTally</c>).</summary>
+    /// <summary>Goes up with every stored change of what the user counts (each committed to the figures in the same write).</summary>
     [Id(10)] public long Revision { get; set; }
+
+    /// <summary>What the write in progress changes in the figures (set by the grain, never stored).</summary>
+    [field: NonSerialized]
+    public CountedChanges? Uncommitted { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.Reward")]

@@ -9,7 +9,6 @@ namespace GroupPay.Grains.Stats;
 [GrainType("stats"), StatelessWorker]
 public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
 {
-    private const int MaxGroupsBehindListed = 50;
     private const int RecountParallelism = 32;
 
     public async Task AddAsync(string batchId, IReadOnlyList<CounterIncrement> increments)
@@ -36,15 +35,12 @@ public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
     {
         ArgumentException.ThrowIfNullOrEmpty(campaignId);
         var stored = new Dictionary<Counter, long>();
-        var behind = new List<string>();
         var groups = 0;
-        var behindCount = 0;
         // The groups a page at a time, each page's reads in parallel (a campaign has thousands of groups).
         await foreach (var page in store.CampaignGroupsAsync(campaignId).Chunk(RecountParallelism))
         {
-            var read = await Task.WhenAll(page.Select(async groupId =>
-                (groupId, counts: await GrainFactory.GetGrain<IOrderGrain>(groupId).GetCountsAsync(), landed: await store.ReadGroupAsync(groupId))));
-            foreach (var (groupId, counts, landed) in read)
+            var read = await Task.WhenAll(page.Select(groupId => GrainFactory.GetGrain<IOrderGrain>(groupId).GetCountsAsync()));
+            foreach (var counts in read)
             {
                 groups++;
                 foreach (var (field, value) in counts.Counts)
@@ -55,16 +51,12 @@ public sealed class StatsGrain(RedisTallyStore store) : Grain, IStatsGrain
                         stored[counter] = stored.GetValueOrDefault(counter) + value;
                     }
                 }
-                if ((landed?.Revision ?? 0) < counts.Revision && ++behindCount <= MaxGroupsBehindListed)
-                {
-                    behind.Add(groupId);
-                }
             }
         }
         var live = await store.ReadCountersAsync(campaignId);
         // Seed and new users are the users' facts and link opens have none: only what groups count is recounted.
         var recounted = GroupCounters.Select(c => new CounterDifference(c, stored.GetValueOrDefault(c), live.GetValueOrDefault(c))).ToList();
-        return new RecountReport(campaignId, groups, recounted, behind, behindCount);
+        return new RecountReport(campaignId, groups, recounted);
     }
 
     private static readonly Counter[] GroupCounters =

