@@ -45,7 +45,7 @@ public static class GroupPaySiloBuilder
         }));
         // The groups and users: the same Redis and layout, with what their states count committed in the same script.
         silo.Services.AddGrainStorage(GrainStorage.Counted, (sp, name) => new CountedGrainStorage(name, redisConnectionString,
-            new OrleansGrainStorageSerializer(sp.GetRequiredService<Serializer>()),
+            sp.GetRequiredService<Serializer>(),
             sp.GetRequiredService<IOptions<TallyStoreOptions>>(), sp.GetRequiredService<IOptions<ClusterOptions>>()));
         silo.UseRedisReminderService(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redisConnectionString));
         // The figures are read where the counted states write them.

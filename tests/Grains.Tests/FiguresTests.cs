@@ -121,7 +121,7 @@ public sealed class CountedGrainStorageTests(ClusterFixture fixture) : IAsyncDis
         var cluster = Options.Create(new ClusterOptions { ServiceId = serviceId });
         var options = Options.Create(new TallyStoreOptions { ConnectionString = fixture.StoreConnectionString });
         _storage = new CountedGrainStorage("counted", fixture.StoreConnectionString,
-            new OrleansGrainStorageSerializer(_services.GetRequiredService<Serializer>()), options, cluster);
+            _services.GetRequiredService<Serializer>(), options, cluster);
         _figures = new RedisTallyStore(options, cluster);
         return (_storage, _figures);
     }
