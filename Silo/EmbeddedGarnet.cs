@@ -33,13 +33,16 @@ public sealed class EmbeddedGarnet : IDisposable
     /// <summary>
     /// The command line the server is started with. <c>--device-type RandomAccess</c>: the native device needs a newer
     /// glibc than Debian 12's and dies on the first AOF flush; <c>--aof-commit-freq 0</c>: each write is committed
-    /// before it is acknowledged.
+    /// before it is acknowledged; <c>--lua-transaction-mode</c>: a script runs as one step over the keys it declares,
+    /// as in Redis (without it, two scripts on one key interleave, and the Orleans providers' etag check, a read then a
+    /// write, lets a stale activation overwrite a newer state).
     /// </summary>
     public static string[] Arguments(int port, string dataDir) =>
     [
         "--bind", "127.0.0.1",
         "--port", port.ToString(CultureInfo.InvariantCulture),
         "--lua",
+        "--lua-transaction-mode",
         "--aof",
         "--aof-commit-freq", "0",
         "--checkpointdir", dataDir,

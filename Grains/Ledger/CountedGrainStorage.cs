@@ -22,8 +22,10 @@ public sealed class CountedGrainStorage(
     IOptions<TallyStoreOptions> options,
     IOptions<ClusterOptions> cluster) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
-    // KEYS[1] the state; ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), then three
-    // counted lists: n, n × (hash, counter, delta); m, m × (ledger day, field, value); k, k × (group set, group).
+    // KEYS: the state, then every key the figures touch (declared, as a script must: Garnet locks exactly these).
+    // ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), then three counted lists, their
+    // keys in KEYS in the same order: n, n × (counter, delta) of a stats hash; m, m × (field, value) of a ledger day;
+    // k, k × (group) of a campaign's group set.
     private const string WriteScript = """
         local etag = redis.call('HGET', KEYS[1], 'etag')
         if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
@@ -31,22 +33,26 @@ public sealed class CountedGrainStorage(
         end
         redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'data', ARGV[3])
         local ttl = ARGV[4]
+        local k = 2
         local i = 5
         for _ = 1, tonumber(ARGV[i]) do
-          redis.call('HINCRBY', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-          i = i + 3
-        end
-        i = i + 1
-        for _ = 1, tonumber(ARGV[i]) do
-          redis.call('HSET', ARGV[i + 1], ARGV[i + 2], ARGV[i + 3])
-          redis.call('EXPIRE', ARGV[i + 1], ttl)
-          i = i + 3
-        end
-        i = i + 1
-        for _ = 1, tonumber(ARGV[i]) do
-          redis.call('SADD', ARGV[i + 1], ARGV[i + 2])
-          redis.call('EXPIRE', ARGV[i + 1], ttl)
+          redis.call('HINCRBY', KEYS[k], ARGV[i + 1], ARGV[i + 2])
+          k = k + 1
           i = i + 2
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i]) do
+          redis.call('HSET', KEYS[k], ARGV[i + 1], ARGV[i + 2])
+          redis.call('EXPIRE', KEYS[k], ttl)
+          k = k + 1
+          i = i + 2
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i]) do
+          redis.call('SADD', KEYS[k], ARGV[i + 1])
+          redis.call('EXPIRE', KEYS[k], ttl)
+          k = k + 1
+          i = i + 1
         end
         return 0
         """;
@@ -139,9 +145,10 @@ public sealed class CountedGrainStorage(
             grainState.ETag ?? "", newEtag, serializer.SerializeToArray(grainState.State),
             (long)options.Value.Retention.TotalSeconds,
         };
-        AddChanges(args, (grainState.State as ICountedState)?.Uncommitted);
+        var keys = new List<RedisKey> { Key(stateName, grainId) };
+        AddChanges(keys, args, (grainState.State as ICountedState)?.Uncommitted);
         var db = await DatabaseAsync().ConfigureAwait(false);
-        if ((int)await db.ScriptEvaluateAsync(WriteScript, [Key(stateName, grainId)], [.. args]).ConfigureAwait(false) == -1)
+        if ((int)await db.ScriptEvaluateAsync(WriteScript, [.. keys], [.. args]).ConfigureAwait(false) == -1)
         {
             throw new InconsistentStateException($"Version conflict writing {stateName} of {grainId}: the stored state is not the one this activation read (ETag {grainState.ETag}).");
         }
@@ -162,14 +169,14 @@ public sealed class CountedGrainStorage(
         grainState.RecordExists = false;
     }
 
-    private void AddChanges(List<RedisValue> args, CountedChanges? changes)
+    private void AddChanges(List<RedisKey> keys, List<RedisValue> args, CountedChanges? changes)
     {
         var prefix = _figuresPrefix;
         var counters = changes?.Counters.ToList() ?? [];
         args.Add(counters.Count);
         foreach (var change in counters)
         {
-            args.Add(RedisTallyStore.StatsKey(prefix, change.Scope));
+            keys.Add(RedisTallyStore.StatsKey(prefix, change.Scope));
             args.Add(change.Counter.ToString());
             args.Add(change.Delta);
         }
@@ -177,14 +184,14 @@ public sealed class CountedGrainStorage(
         args.Add(ledger.Count);
         foreach (var entry in ledger)
         {
-            args.Add(RedisTallyStore.LedgerKey(prefix, RedisTallyStore.DayOf(entry.At)));
+            keys.Add(RedisTallyStore.LedgerKey(prefix, RedisTallyStore.DayOf(entry.At)));
             args.Add(RedisTallyStore.LedgerField(entry));
             args.Add(RedisTallyStore.LedgerValue(entry));
         }
         if (changes?.NewGroup is { } group)
         {
             args.Add(1);
-            args.Add(RedisTallyStore.GroupsKey(prefix, group.CampaignId));
+            keys.Add(RedisTallyStore.GroupsKey(prefix, group.CampaignId));
             args.Add(group.GroupId);
         }
         else

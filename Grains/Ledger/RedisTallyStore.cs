@@ -30,13 +30,11 @@ public sealed class TallyStoreOptions
 /// </summary>
 public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOptions<ClusterOptions> cluster) : IPaymentLedger, IAsyncDisposable
 {
+    // KEYS: the batch's mark, then the stats hash of each increment; ARGV: the increments' counter and amount.
     private const string AddScript = """
-        local prefix = ARGV[1]
-        if not redis.call('SET', prefix .. 'batch/' .. ARGV[2], '1', 'NX', 'EX', 86400) then return 0 end
-        local i = 3
-        while i <= #ARGV do
-          redis.call('HINCRBY', prefix .. 'stats/' .. ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]))
-          i = i + 3
+        if not redis.call('SET', KEYS[1], '1', 'NX', 'EX', 86400) then return 0 end
+        for k = 2, #KEYS do
+          redis.call('HINCRBY', KEYS[k], ARGV[2 * k - 3], tonumber(ARGV[2 * k - 2]))
         end
         return 1
         """;
@@ -74,15 +72,16 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
     public async Task<bool> AddAsync(string batchId, IReadOnlyCollection<CounterIncrement> increments)
     {
         ArgumentNullException.ThrowIfNull(increments);
-        var args = new List<RedisValue> { Prefix, batchId };
+        var keys = new List<RedisKey> { Prefix + "batch/" + batchId };
+        var args = new List<RedisValue>();
         foreach (var increment in increments)
         {
-            args.Add(increment.Scope);
+            keys.Add(StatsKey(Prefix, increment.Scope));
             args.Add(increment.Counter.ToString());
             args.Add(increment.Amount);
         }
         var db = await DatabaseAsync();
-        return (long)await db.ScriptEvaluateAsync(AddScript, values: [.. args]) == 1;
+        return (long)await db.ScriptEvaluateAsync(AddScript, [.. keys], [.. args]) == 1;
     }
 
     public async Task<IReadOnlyDictionary<Counter, long>> ReadCountersAsync(string scope)
