@@ -4,6 +4,7 @@ using System.Text.Json;
 using GroupPay.Grains;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Ledger;
+using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Reconciliation;
 using GroupPay.WeChatPay.Bills;
@@ -115,7 +116,8 @@ public sealed class ChaosTests(ITestOutputHelper output)
         Assert.True(ledger.Complete > 0 && ledger.Failed > 0 && ledger.Refunded > ledger.Failed, ledger.ToString());
         Assert.True(ledger.ClosedRefunds > 0, "no refund ended REFUNDCLOSE: " + ledger);
 
-        // The figures converge to WeChat's records and the stored groups (their deliveries retried through the kills).
+        // The figures equal WeChat's records and the stored groups (each committed with the state that counts it; the users'
+        // seeds and new users follow their grains' writes, which the outboxes repeat through the kills).
         var stats = fixture.Client.GetGrain<Grains.Stats.IStatsGrain>(0);
         var figures = await NotifyFixture.EventuallyAsync(
             () => stats.GetAsync(campaignId),
@@ -306,7 +308,13 @@ public sealed class ChaosTests(ITestOutputHelper output)
             }
             else if (kept != expectedKept)
             {
-                problems.Add($"{groupId}: {view.Status} keeps {kept} payments, expected {expectedKept}");
+                // What the group itself holds, to tell a payment it never heard of from one it decided to keep.
+                var payments = await fixture.Client.GetGrain<IOrderGrain>(groupId).GetPaymentsAsync();
+                problems.Add($"{groupId}: {view.Status} keeps {kept} payments, expected {expectedKept}; the group holds " +
+                    string.Join(", ", payments.Payments.Select(p => $"{p.OutTradeNo} kept {p.Kept} {p.RefundStatus}")) +
+                    "; slots " + string.Join(", ", view.Slots.Select(slot => $"{slot.Index} {slot.Status}")) +
+                    "; open items " + string.Join(" | ", (await fixture.Client.GetGrain<IOperatorQueueGrain>(0).ListAsync(new OperatorItemQuery(Limit: 200)))
+                        .Items.Where(item => item.GroupId == groupId).Select(item => $"{item.Kind}: {item.Summary}; tried {string.Join(" / ", item.Tried)}")));
             }
         }
         return new Ledger(problems, complete, failed, other, keptTotal, refundedTotal, created, closed);
