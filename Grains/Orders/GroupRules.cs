@@ -497,6 +497,9 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
     private void SettleRefund(AttemptRecord attempt)
     {
         var wasRefunding = attempt.Refund != RefundProgress.None;
+        // Sent by an activation that died before storing it (neither its sending nor its acceptance is known): the
+        // ledger dates it by its settlement, so it is not left out of the day's refunds.
+        attempt.RefundSentAt ??= attempt.RefundAcceptedAt is null && wasRefunding ? Now : null;
         attempt.MarkRefunded();
         Count(Counter.PaymentsRefunded);
         RemoveEffects(attempt.OutTradeNo, EffectKind.Refund, EffectKind.CheckRefund);

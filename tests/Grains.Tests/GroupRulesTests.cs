@@ -1,4 +1,5 @@
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Outbox;
 using GroupPay.Grains.Stats;
@@ -242,6 +243,21 @@ public sealed class GroupRulesTests
         Assert.Equal(RefundProgress.Succeeded, attempt.Refund);
         Assert.Equal(1L, Counted(Counter.PaymentsRefunded));
         Assert.DoesNotContain(EffectKind.CheckRefund, Queued(attempt.OutTradeNo));
+    }
+
+    [Fact]
+    public void ARefundThatSucceededThoughItsSendingWasNeverStoredIsInTheLedgerDatedByItsSettlement()
+    {
+        // The silo that sent the refund died before its write: neither the send nor the acceptance is stored, and the
+        // next activation hears WeChat's SUCCESS first.
+        var attempt = OpenWithFriendPaying();
+        _rules.ApplyPayment(Notice(attempt, attempt.PayableUntil + TimeSpan.FromMinutes(5)));
+        Assert.Equal((RefundProgress.Requested, (DateTimeOffset?)null), (attempt.Refund, attempt.RefundSentAt));
+
+        Assert.True(_rules.ApplyRefund(new RefundNotice(attempt.OutTradeNo, attempt.OutRefundNo, "5030001", attempt.AmountFen, RefundState.Succeeded)));
+
+        var refund = Assert.Single(GroupTally.LedgerOf(GroupId, _state), e => e.Kind == LedgerEntryKind.Refund);
+        Assert.Equal((attempt.OutRefundNo, _clock.GetUtcNow()), (refund.OutRefundNo, refund.At));
     }
 
     [Fact]
