@@ -1,3 +1,5 @@
+using GroupPay.Grains.Ledger;
+
 namespace GroupPay.Grains;
 
 /// <summary>
@@ -19,6 +21,24 @@ public static class StoredState
         {
             grain.DeactivateOnIdle();
             throw;
+        }
+    }
+
+    /// <summary>Writes a counted state with what the write changes in the figures and the ledger, committed in the same
+    /// script (<see cref="CountedGrainStorage"/>); as <see cref="WriteOrReloadAsync{T}(IPersistentState{T}, IGrainBase)"/>
+    /// when it fails.</summary>
+    public static async Task WriteOrReloadAsync<T>(this IPersistentState<T> state, IGrainBase grain, CountedChanges? changes)
+        where T : ICountedState
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        state.State.Uncommitted = changes;
+        try
+        {
+            await state.WriteOrReloadAsync(grain);
+        }
+        finally
+        {
+            state.State.Uncommitted = null;
         }
     }
 }

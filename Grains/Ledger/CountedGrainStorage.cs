@@ -68,8 +68,13 @@ public sealed class CountedGrainStorage(
 
     private static readonly RedisValue[] StateFields = ["etag", "data"];
 
-    private readonly SemaphoreSlim _connecting = new(1, 1);
-    private ConnectionMultiplexer? _connection;
+    private readonly LazyRedisConnection _redis = new(() =>
+    {
+        var configuration = ConfigurationOptions.Parse(connectionString);
+        // Replies complete on the thread pool, where the grain turns that await them run anyway.
+        configuration.SocketManager = SocketManager.ThreadPool;
+        return configuration;
+    });
 
     private string ServiceId => cluster.Value.ServiceId;
 
@@ -83,37 +88,9 @@ public sealed class CountedGrainStorage(
             async _ => await DatabaseAsync().ConfigureAwait(false), async _ => await DisposeAsync().ConfigureAwait(false));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (Interlocked.Exchange(ref _connection, null) is { } connection)
-        {
-            await connection.DisposeAsync().ConfigureAwait(false);
-        }
-    }
+    public ValueTask DisposeAsync() => _redis.DisposeAsync();
 
-    private async Task<IDatabase> DatabaseAsync()
-    {
-        if (_connection is { } connected)
-        {
-            return connected.GetDatabase();
-        }
-        await _connecting.WaitAsync().ConfigureAwait(false);
-        try
-        {
-            if (_connection is null)
-            {
-                var configuration = ConfigurationOptions.Parse(connectionString);
-                // Replies complete on the thread pool, where the grain turns that await them run anyway.
-                configuration.SocketManager = SocketManager.ThreadPool;
-                _connection = await ConnectionMultiplexer.ConnectAsync(configuration).ConfigureAwait(false);
-            }
-            return _connection.GetDatabase();
-        }
-        finally
-        {
-            _connecting.Release();
-        }
-    }
+    private Task<IDatabase> DatabaseAsync() => _redis.DatabaseAsync();
 
     private RedisKey Key(string stateName, GrainId grainId) => $"{ServiceId}/state/{grainId.Type}/{grainId.Key}/{stateName}";
 

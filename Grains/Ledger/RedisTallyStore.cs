@@ -39,34 +39,17 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
         return 1
         """;
 
-    private readonly SemaphoreSlim _connecting = new(1, 1);
-    private ConnectionMultiplexer? _connection;
+    private readonly LazyRedisConnection _redis = new(() =>
+    {
+        var configuration = ConfigurationOptions.Parse(options.Value.ConnectionString
+            ?? throw new InvalidOperationException("TallyStore:ConnectionString is not set (the silo sets it to its grain store)."));
+        configuration.AbortOnConnectFail = false;
+        return configuration;
+    });
 
     private string Prefix => cluster.Value.ServiceId + "/";
 
-    private async Task<IDatabase> DatabaseAsync()
-    {
-        if (_connection is { } connected)
-        {
-            return connected.GetDatabase();
-        }
-        await _connecting.WaitAsync();
-        try
-        {
-            if (_connection is null)
-            {
-                var configuration = ConfigurationOptions.Parse(options.Value.ConnectionString
-                    ?? throw new InvalidOperationException("TallyStore:ConnectionString is not set (the silo sets it to its grain store)."));
-                configuration.AbortOnConnectFail = false;
-                _connection = await ConnectionMultiplexer.ConnectAsync(configuration);
-            }
-            return _connection.GetDatabase();
-        }
-        finally
-        {
-            _connecting.Release();
-        }
-    }
+    private Task<IDatabase> DatabaseAsync() => _redis.DatabaseAsync();
 
     /// <summary>Adds counter increments once per <paramref name="batchId"/> (a resent batch is not counted again).</summary>
     public async Task<bool> AddAsync(string batchId, IReadOnlyCollection<CounterIncrement> increments)
@@ -149,12 +132,5 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
             long.Parse(parts[3], CultureInfo.InvariantCulture), DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(parts[4], CultureInfo.InvariantCulture)));
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        if (_connection is { } connection)
-        {
-            await connection.DisposeAsync();
-        }
-        _connecting.Dispose();
-    }
+    public ValueTask DisposeAsync() => _redis.DisposeAsync();
 }

@@ -339,15 +339,7 @@ public sealed partial class OrderGrain(
         {
             State.Revision++;
         }
-        State.Uncommitted = changes;
-        try
-        {
-            await state.WriteOrReloadAsync(this);
-        }
-        finally
-        {
-            State.Uncommitted = null;
-        }
+        await state.WriteOrReloadAsync(this, changes);
         _committedTally = tally;
         outboxMetrics.Report(GroupId, State);
     }

@@ -109,15 +109,7 @@ public sealed class ReferralGrain(
         {
             State.Revision++;
         }
-        State.Uncommitted = changes.IsEmpty ? null : changes;
-        try
-        {
-            await state.WriteOrReloadAsync(this);
-        }
-        finally
-        {
-            State.Uncommitted = null;
-        }
+        await state.WriteOrReloadAsync(this, changes.IsEmpty ? null : changes);
         _committedCounts = counts;
     }
 
