@@ -209,7 +209,8 @@ internal sealed record CampaignRequest(
     bool? VirtualFill,
     DateTimeOffset? ActiveFrom,
     DateTimeOffset? ActiveUntil,
-    int? InviterDailyRewardCap)
+    int? InviterDailyRewardCap,
+    int? StockShards)
 {
     /// <summary>The definition, or the first rule broken (api.md: 400 with the rule).</summary>
     public (CampaignDefinition? Definition, string? Problem) ToDefinition()
@@ -237,6 +238,7 @@ internal sealed record CampaignRequest(
             ActiveFrom = ActiveFrom,
             ActiveUntil = ActiveUntil,
             InviterDailyRewardCap = InviterDailyRewardCap ?? defaults.InviterDailyRewardCap,
+            StockShards = StockShards ?? defaults.StockShards,
         };
         return definition.Validate() is { } problem ? (null, problem) : (definition, null);
     }

@@ -33,6 +33,14 @@ public sealed record CampaignDefinition
     /// <summary>How many rewards one inviter may earn per (UTC) day from this campaign.</summary>
     [Id(13)] public int InviterDailyRewardCap { get; init; } = 20;
 
+    /// <summary>How many shares the stock is split into (<see cref="IStockShardGrain"/>); 0 chooses from the stock.
+    /// Fixed by the campaign's first definition.</summary>
+    [Id(14)] public int StockShards { get; init; }
+
+    public const int MaxStockShards = 64;
+
+    public const int MaxPerUserLimit = 100;
+
     /// <summary>The rule broken, or null when the definition is valid.</summary>
     public string? Validate() =>
         string.IsNullOrWhiteSpace(Title) || Title.Length > 64 ? "title must be 1..64 characters"
@@ -43,7 +51,8 @@ public sealed record CampaignDefinition
         : WindowMinutes < 1 ? "windowMinutes must be at least 1"
         : HoldMinutes is < 1 or > 120 ? "holdMinutes must be between 1 and 120"
         : Stock < 0 ? "stock must not be negative"
-        : PerUserLimit < 1 ? "perUserLimit must be at least 1"
+        : PerUserLimit is < 1 or > MaxPerUserLimit ? "perUserLimit must be between 1 and 100"
+        : StockShards is < 0 or > MaxStockShards ? "stockShards must be between 0 (automatic) and 64"
         : InviterRewardFen < 0 ? "inviterRewardFen must not be negative"
         : RewardFreezeMinutes < 0 ? "rewardFreezeMinutes must not be negative"
         : InviterDailyRewardCap < 0 ? "inviterDailyRewardCap must not be negative"
@@ -63,3 +72,7 @@ public sealed record CampaignView(
 {
     public int RemainingStock => Math.Max(0, Definition.Stock - Reserved - Sold);
 }
+
+/// <summary>A campaign's terms and whether it is active now: what starting a group needs, without the stock counts.</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.CampaignOffer")]
+public sealed record CampaignOffer([property: Id(0)] CampaignDefinition Definition, [property: Id(1)] bool Active);

@@ -2,8 +2,9 @@ using Orleans.Concurrency;
 
 namespace GroupPay.Grains.Campaigns;
 
-/// <summary>A group-buy offer (拼团活动), keyed by campaign id. Owns the stock: a slot hold reserves one unit,
-/// a lapsed hold or a refund releases it, so the campaign never sells more than its stock.</summary>
+/// <summary>A group-buy offer (拼团活动), keyed by campaign id. Owns the stock and grants it in chunks to its shares
+/// (<see cref="IStockShardGrain"/>), where a slot hold reserves one unit and a lapsed hold or a refund releases it,
+/// so the campaign never sells more than its stock.</summary>
 [Alias("grouppay.ICampaignGrain")]
 public interface ICampaignGrain : IGrainWithStringKey
 {
@@ -16,19 +17,13 @@ public interface ICampaignGrain : IGrainWithStringKey
     [Alias("GetAsync"), ReadOnly]
     Task<CampaignView?> GetAsync();
 
-    /// <summary>Reserves one unit for <paramref name="openid"/>'s slot; idempotent by <paramref name="reservationId"/>.</summary>
-    /// <exception cref="UnknownCampaignException">never defined.</exception>
-    /// <exception cref="CampaignClosedException">inactive, sold out, or the user reached the per-user limit.</exception>
-    [Alias("ReserveAsync")]
-    Task ReserveAsync(string reservationId, string openid);
+    /// <summary>The offer and whether it is active, without the stock counts (what starting a group needs).</summary>
+    [Alias("GetOfferAsync"), ReadOnly]
+    Task<CampaignOffer?> GetOfferAsync();
 
-    /// <summary>Marks a reservation sold (its slot was paid and its group completed); idempotent.</summary>
-    [Alias("ConfirmAsync")]
-    Task ConfirmAsync(string reservationId);
-
-    /// <summary>Returns a reservation's unit to stock (hold lapsed, payment refunded); idempotent, unknown ids ignored.</summary>
-    [Alias("ReleaseAsync")]
-    Task ReleaseAsync(string reservationId);
+    /// <summary>A stock share reports and asks for units (<see cref="IStockShardGrain"/>); idempotent by the totals.</summary>
+    [Alias("SyncShardAsync")]
+    Task<ShardGrant> SyncShardAsync(int index, ShardReport report);
 }
 
 /// <summary>The whole set of campaign ids, for listing.</summary>

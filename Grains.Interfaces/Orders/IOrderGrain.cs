@@ -1,3 +1,4 @@
+using GroupPay.Grains.Campaigns;
 using Orleans.Concurrency;
 
 namespace GroupPay.Grains.Orders;
@@ -57,6 +58,12 @@ public interface IOrderGrain : IGrainWithStringKey
     Task<GroupPayments> GetPaymentsAsync();
 
     /// <summary>What the group counts in the growth figures, as stored, and its revision.</summary>
+    /// <summary>Whether the group still holds a stock reservation (for <paramref name="openid"/>, when given): asked by a
+    /// stock share or a user's limit about one it has not heard of for a while. Runs beside the group's other calls
+    /// (which may be waiting on the asker) and reads only.</summary>
+    [Alias("GetStockStatusAsync"), AlwaysInterleave]
+    Task<StockStatus> GetStockStatusAsync(string reservationId, string? openid);
+
     [Alias("GetCountsAsync"), ReadOnly]
     Task<GroupCounts> GetCountsAsync();
 }

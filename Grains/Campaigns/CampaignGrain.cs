@@ -1,16 +1,25 @@
+using Microsoft.Extensions.Options;
+
 namespace GroupPay.Grains.Campaigns;
 
+/// <summary>A campaign: its definition and its stock's split into shares (<see cref="CampaignStock"/>). Holds are
+/// reserved at the shares; the campaign only grants them units, a chunk at a time, and sums their counts for its view.</summary>
 [GrainType("campaign")]
 public sealed class CampaignGrain(
     [PersistentState("campaign", GrainStorage.Name)] IPersistentState<CampaignState> state,
-    TimeProvider timeProvider) : Grain, ICampaignGrain
+    TimeProvider timeProvider,
+    IOptions<StockOptions> options) : Grain, ICampaignGrain
 {
-    private static readonly TimeSpan SalesWriteDelay = TimeSpan.FromSeconds(5);
-
-    private bool _unsavedSales;
-    private IGrainTimer? _salesTimer;
+    private CampaignView? _view;
+    private long _viewAt;
 
     private CampaignState State => state.State;
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        CampaignStock.Split(State);
+        return base.OnActivateAsync(cancellationToken);
+    }
 
     public async Task<CampaignView> DefineAsync(CampaignDefinition definition)
     {
@@ -20,104 +29,58 @@ public sealed class CampaignGrain(
             throw new InvalidCampaignException(problem);
         }
         var isNew = State.Definition is null;
-        State.Definition = definition;
-        await WriteAsync();
+        CampaignStock.Define(State, definition);
+        await state.WriteOrReloadAsync(this);
         if (isNew)
         {
             await GrainFactory.GetGrain<ICampaignCatalogGrain>(0).AddAsync(this.GetPrimaryKeyString());
         }
-        return View(definition);
+        var view = (await ReadViewAsync())!;
+        _view = null;
+        return view;
     }
 
-    public Task<CampaignView?> GetAsync() =>
-        Task.FromResult(State.Definition is { } definition ? View(definition) : null);
+    public Task<CampaignOffer?> GetOfferAsync() =>
+        Task.FromResult(State.Definition is { } definition ? new CampaignOffer(definition, IsActive(definition)) : null);
 
-    public async Task ReserveAsync(string reservationId, string openid)
+    /// <summary>The offer with its stock counts summed from the shares (reused for <see cref="StockOptions.ViewCache"/>).</summary>
+    public async Task<CampaignView?> GetAsync() =>
+        State.Definition is { } definition && _view is not null && Environment.TickCount64 - _viewAt < options.Value.ViewCache.TotalMilliseconds
+            ? _view with { Active = IsActive(definition) }
+            : await ReadViewAsync();
+
+    private async Task<CampaignView?> ReadViewAsync()
     {
-        ArgumentException.ThrowIfNullOrEmpty(reservationId);
-        ArgumentException.ThrowIfNullOrEmpty(openid);
-        var definition = State.Definition ?? throw new UnknownCampaignException(this.GetPrimaryKeyString());
-        if (State.Reservations.TryGetValue(reservationId, out var existing) && existing.Openid == openid)
+        if (State.Definition is not { } definition)
         {
-            return;
+            return null;
         }
-        // An id can come back for someone else when the order that reserved it failed to store the hold: the unit then
-        // moves to the new holder, and counts against their limit, not the first one's.
-        if (!IsActive(definition))
+        var counts = await Task.WhenAll(Enumerable.Range(0, State.Shards.Count)
+            .Select(i => GrainFactory.GetGrain<IStockShardGrain>(IStockShardGrain.Key(this.GetPrimaryKeyString(), i)).GetCountsAsync()));
+        long reserved = 0, sold = 0;
+        for (var i = 0; i < counts.Length; i++)
         {
-            throw new CampaignClosedException("The campaign is not active.");
+            // Share 0 has not taken the reservations made before the split yet: they count as the campaign recorded them.
+            var (r, s) = i == 0 && State.Reservations.Count > 0 ? (State.Shards[0].Reserved, State.Shards[0].Sold) : (counts[i].Reserved, counts[i].Sold);
+            reserved += r;
+            sold += s;
         }
-        if (existing is null && State.Reservations.Count >= definition.Stock)
-        {
-            throw new CampaignClosedException("The campaign is sold out.");
-        }
-        if (State.Reservations.Values.Count(r => r.Openid == openid) >= definition.PerUserLimit)
-        {
-            throw new CampaignClosedException($"At most {definition.PerUserLimit} per user.");
-        }
-        State.Reservations[reservationId] = new StockReservation(openid, Sold: false);
-        await WriteAsync();
+        _view = new CampaignView(this.GetPrimaryKeyString(), definition, (int)reserved, (int)sold, IsActive(definition));
+        _viewAt = Environment.TickCount64;
+        return _view;
     }
 
-    /// <summary>
-    /// Marks a reservation sold. Stock accounting does not depend on it (a unit is taken from reserve to release
-    /// either way), so the mark is written behind: with the campaign's next write, by a timer, or at deactivation,
-    /// instead of rewriting every reservation on each sale of the notify path. A crash can only lose the
-    /// reserved/sold split of the view, never a unit.
-    /// </summary>
-    public Task ConfirmAsync(string reservationId)
+    public async Task<ShardGrant> SyncShardAsync(int index, ShardReport report)
     {
-        if (State.Reservations.TryGetValue(reservationId, out var reservation) && !reservation.Sold)
-        {
-            State.Reservations[reservationId] = reservation with { Sold = true };
-            _unsavedSales = true;
-            _salesTimer ??= this.RegisterGrainTimer(SaveSalesAsync, new GrainTimerCreationOptions
-            {
-                DueTime = SalesWriteDelay,
-                Period = SalesWriteDelay,
-            });
-        }
-        return Task.CompletedTask;
-    }
-
-    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
-    {
-        await SaveSalesAsync(cancellationToken);
-        await base.OnDeactivateAsync(reason, cancellationToken);
-    }
-
-    private async Task SaveSalesAsync(CancellationToken cancellationToken)
-    {
-        if (_unsavedSales)
-        {
-            await WriteAsync();
-        }
-    }
-
-    private async Task WriteAsync()
-    {
+        var grant = CampaignStock.Sync(State, index, report, timeProvider.GetUtcNow());
         await state.WriteOrReloadAsync(this);
-        _unsavedSales = false;
-    }
-
-    public async Task ReleaseAsync(string reservationId)
-    {
-        if (State.Reservations.Remove(reservationId))
-        {
-            await WriteAsync();
-        }
+        return grant;
     }
 
     private bool IsActive(CampaignDefinition definition)
     {
         var now = timeProvider.GetUtcNow();
         return (definition.ActiveFrom is not { } from || now >= from) && (definition.ActiveUntil is not { } until || now < until);
-    }
-
-    private CampaignView View(CampaignDefinition definition)
-    {
-        var sold = State.Reservations.Values.Count(r => r.Sold);
-        return new CampaignView(this.GetPrimaryKeyString(), definition, State.Reservations.Count - sold, sold, IsActive(definition));
     }
 }
 

@@ -25,10 +25,10 @@ public sealed partial class OrderEffectHandler(
         switch (effect.Kind)
         {
             case EffectKind.ConfirmStock:
-                await grainFactory.GetGrain<ICampaignGrain>(campaignId).ConfirmAsync(effect.Subject);
+                await StockUnit.Parse(effect.Subject).ShardOf(grainFactory, campaignId).ConfirmAsync(StockUnit.Parse(effect.Subject).ReservationId);
                 return EffectResult.Done;
             case EffectKind.ReleaseStock:
-                await grainFactory.GetGrain<ICampaignGrain>(campaignId).ReleaseAsync(effect.Subject);
+                await StockUnit.Parse(effect.Subject).ReleaseAsync(grainFactory, campaignId);
                 return EffectResult.Done;
             case EffectKind.RecordSeed:
                 await grainFactory.GetGrain<IReferralGrain>(effect.Subject).RecordGroupOpenedAsync(GroupId, campaignId);

@@ -90,7 +90,7 @@ public sealed partial class OrderGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<ICampaignGrain>(State.CampaignId ?? _creatingCampaignId!).ReleaseAsync(reservationId);
+                await StockUnit.Parse(reservationId).ReleaseAsync(GrainFactory, State.CampaignId ?? _creatingCampaignId!);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
@@ -129,7 +129,7 @@ public sealed partial class OrderGrain(
             throw new InvalidRequestException("A group id is 6..24 characters of [0-9a-z].");
         }
         var campaign = GrainFactory.GetGrain<ICampaignGrain>(command.CampaignId);
-        var view = await campaign.GetAsync() ?? throw new UnknownCampaignException(command.CampaignId);
+        var view = await campaign.GetOfferAsync() ?? throw new UnknownCampaignException(command.CampaignId);
         if (!view.Active)
         {
             throw new CampaignClosedException("The campaign is not active.");
@@ -139,7 +139,7 @@ public sealed partial class OrderGrain(
         var now = Now;
         var terms = view.Definition;
         var leaderSlot = new SlotRecord { Index = 0 };
-        await HoldAsync(leaderSlot, command.CampaignId, command.LeaderOpenid, now + TimeSpan.FromMinutes(terms.HoldMinutes));
+        await HoldAsync(leaderSlot, command.CampaignId, command.LeaderOpenid, now + TimeSpan.FromMinutes(terms.HoldMinutes), terms);
         Rules.Start(command.CampaignId, terms, command.LeaderOpenid, leaderSlot, now);
         await SaveAsync();
         return Rules.View(command.LeaderOpenid);
@@ -413,20 +413,65 @@ public sealed partial class OrderGrain(
     {
         var slot = Rules.FreeSlotFor(openid);
         await BindReferralAsync(openid, referralCode);
-        await HoldAsync(slot, State.CampaignId!, openid, Rules.HoldUntil(Now));
+        await HoldAsync(slot, State.CampaignId!, openid, Rules.HoldUntil(Now), Rules.Terms);
         Rules.Count(Counter.Joined);
         return slot;
     }
 
     /// <summary>Reserves a stock unit and holds <paramref name="slot"/> for <paramref name="openid"/>. The
-    /// reservation is made first (it may refuse: sold out, per-user limit) and is idempotent by its id.</summary>
-    private async Task HoldAsync(SlotRecord slot, string campaignId, string openid, DateTimeOffset until)
+    /// reservation is made first (it may refuse: sold out, per-user limit) and is idempotent by its id: the user's limit
+    /// is taken, then a unit at the group's share of the stock, or at the next share with one left.</summary>
+    private async Task HoldAsync(SlotRecord slot, string campaignId, string openid, DateTimeOffset until, CampaignDefinition terms)
     {
         var reservationId = Rules.NextReservationId(slot);
-        await GrainFactory.GetGrain<ICampaignGrain>(campaignId).ReserveAsync(reservationId, openid);
-        _unsavedReservations.Add(reservationId);
         _creatingCampaignId = campaignId;
-        GroupRules.Hold(slot, reservationId, openid, until);
+        var limit = GrainFactory.GetGrain<IStockLimitGrain>(IStockLimitGrain.Key(campaignId, openid));
+        if (!await limit.TakeAsync(reservationId, terms.PerUserLimit))
+        {
+            throw new CampaignClosedException($"At most {terms.PerUserLimit} per user.");
+        }
+        var shards = Math.Max(1, terms.StockShards);
+        var first = (int)(StableHash(GroupId) % (uint)shards);
+        for (var i = 0; i < shards; i++)
+        {
+            var unit = new StockUnit(reservationId, (first + i) % shards, openid);
+            _unsavedReservations.Add(unit.ToString());
+            var answer = await unit.ShardOf(GrainFactory, campaignId).ReserveAsync(reservationId);
+            if (answer == StockAnswer.Reserved)
+            {
+                GroupRules.Hold(slot, unit.ToString(), openid, until);
+                return;
+            }
+            _unsavedReservations.RemoveAt(_unsavedReservations.Count - 1);
+            if (answer == StockAnswer.Closed)
+            {
+                await limit.ReleaseAsync(reservationId);
+                throw new CampaignClosedException("The campaign is not active.");
+            }
+        }
+        await limit.ReleaseAsync(reservationId);
+        throw new CampaignClosedException("The campaign is sold out.");
+    }
+
+    /// <summary>FNV-1a: the same share for a group in every silo and process (string hashes are randomized).</summary>
+    private static uint StableHash(string text)
+    {
+        var hash = 2166136261u;
+        foreach (var c in text)
+        {
+            hash = (hash ^ c) * 16777619u;
+        }
+        return hash;
+    }
+
+    public Task<StockStatus> GetStockStatusAsync(string reservationId, string? openid)
+    {
+        var slot = State.Slots.FirstOrDefault(s => s.ReservationId is { } stored && StockUnit.Parse(stored).ReservationId == reservationId);
+        var status = slot is null || (openid is not null && slot.MemberOpenid != openid) ? StockStatus.Gone
+            : slot.Status == SlotStatus.Held || (slot.Status == SlotStatus.Paid && State.Status is GroupStatus.Pending or GroupStatus.Open) ? StockStatus.Kept
+            : slot.Status == SlotStatus.Paid && State.Status == GroupStatus.Complete ? StockStatus.Sold
+            : StockStatus.Gone;
+        return Task.FromResult(status);
     }
 
     private async Task BindReferralAsync(string openid, string? referralCode)

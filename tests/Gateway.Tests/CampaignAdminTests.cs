@@ -39,6 +39,8 @@ public sealed class CampaignAdminTests(GatewayFixture fixture)
     [InlineData("soloPriceFen", 0, "soloPriceFen must be greater than 0")]
     [InlineData("groupPriceFen", 0, "groupPriceFen must be greater than 0")]
     [InlineData("windowMinutes", 0, "windowMinutes must be at least 1")]
+    [InlineData("perUserLimit", 101, "perUserLimit must be between 1 and 100")]
+    [InlineData("stockShards", 65, "stockShards must be between 0 (automatic) and 64")]
     public async Task AnInvalidCampaignIsRefusedWithTheRule(string field, int value, string rule)
     {
         var body = new Dictionary<string, object>

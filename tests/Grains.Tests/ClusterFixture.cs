@@ -84,6 +84,8 @@ public class ClusterFixture : IAsyncLifetime
         ["WeChatPay:RefundNotifyUrl"] = _forwarder.BaseUrl + "/wechatpay/refund-notify",
         ["WeChatPay:RetryDelay"] = "00:00:00",
         ["Stats:FlushInterval"] = "00:00:00.200",
+        // Every read of a campaign sums its shares now (tests read the counts right after changing them).
+        ["Stock:ViewCache"] = "00:00:00",
         ["Logging:LogLevel:Default"] = "Warning",
     };
 
