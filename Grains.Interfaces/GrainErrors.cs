@@ -31,6 +31,9 @@ public sealed class UnknownGroupException(string groupId) : GroupPayException("u
 [GenerateSerializer, Alias("grouppay.GroupFullException")]
 public sealed class GroupFullException() : GroupPayException("group-full", "Every slot of the group is paid or held; try again later.");
 
+[GenerateSerializer, Alias("grouppay.TooManyAttemptsException")]
+public sealed class TooManyAttemptsException(int cap) : GroupPayException("too-many-attempts", $"This slot has had {cap} payment attempts, the most one slot may have; no more can be started.");
+
 [GenerateSerializer, Alias("grouppay.GroupClosedException")]
 public sealed class GroupClosedException(string status) : GroupPayException("group-closed", $"The group is {status}.");
 

@@ -34,7 +34,7 @@ internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) 
     internal static int StatusOf(string code) => code switch
     {
         "unknown-group" or "unknown-campaign" or "unknown-item" => StatusCodes.Status404NotFound,
-        "group-full" or "group-closed" or "already-paid" or "own-slot-on-behalf" or "campaign-closed" or "bill-not-ready" => StatusCodes.Status409Conflict,
+        "group-full" or "too-many-attempts" or "group-closed" or "already-paid" or "own-slot-on-behalf" or "campaign-closed" or "bill-not-ready" => StatusCodes.Status409Conflict,
         "payment-provider" => StatusCodes.Status502BadGateway,
         _ => StatusCodes.Status400BadRequest,
     };

@@ -58,7 +58,24 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
         }
         RequireOpen(slotIndex: null);
         ExpireHolds(Now);
-        return State.Slots.FirstOrDefault(s => s.Status == SlotStatus.Free) ?? throw new GroupFullException();
+        var free = State.Slots.Where(s => s.Status == SlotStatus.Free).ToList();
+        return free.Count == 0 ? throw new GroupFullException()
+            : free.FirstOrDefault(s => AttemptsOf(s) < Options.MaxAttemptsPerSlot) ?? throw new TooManyAttemptsException(Options.MaxAttemptsPerSlot);
+    }
+
+    /// <summary>How many payment attempts the slot has had (each stays in the state for its money's sake).</summary>
+    public int AttemptsOf(SlotRecord slot)
+    {
+        ArgumentNullException.ThrowIfNull(slot);
+        var count = 0;
+        foreach (var attempt in State.Attempts.Values)
+        {
+            if (attempt.SlotIndex == slot.Index)
+            {
+                count++;
+            }
+        }
+        return count;
     }
 
     /// <summary>The stock reservation id of the slot's next hold.</summary>
@@ -121,6 +138,10 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
     public AttemptRecord StartAttempt(SlotRecord slot, string payerOpenid)
     {
         ArgumentNullException.ThrowIfNull(slot);
+        if (AttemptsOf(slot) >= Options.MaxAttemptsPerSlot)
+        {
+            throw new TooManyAttemptsException(Options.MaxAttemptsPerSlot);
+        }
         var now = Now;
         if (slot.LiveAttempt is { } previous)
         {

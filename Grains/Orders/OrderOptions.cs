@@ -5,6 +5,10 @@ public sealed class OrderOptions
 {
     public const string SectionName = "Orders";
 
+    /// <summary>The most payment attempts one slot may have in its group's life (every one stays in the group's state, for
+    /// its money's sake): a further one is refused with <c>too-many-attempts</c>, and a joiner is given a slot below it.</summary>
+    public int MaxAttemptsPerSlot { get; set; } = 20;
+
     /// <summary>An attempt with no notify is checked with orderquery after this, and again as long as it is live.</summary>
     public TimeSpan ReconcileAfter { get; set; } = TimeSpan.FromMinutes(3);
 

@@ -69,6 +69,8 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["WeChatPay__RefundNotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/refund-notify").ToString(),
                 ["WeChatPay__RetryDelay"] = "00:00:00",
                 ["Stats__FlushInterval"] = "00:00:00.200",
+                // Small enough for a test to reach (GroupApiTests).
+                ["Orders__MaxAttemptsPerSlot"] = "4",
             },
         })).ToList();
         foreach (var silo in silos)

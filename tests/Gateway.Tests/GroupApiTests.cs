@@ -132,6 +132,34 @@ public sealed class GroupApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task PayingForASlotPastItsAttemptCapIsAConflictThatChangesNothing()
+    {
+        var campaignId = await fixture.DefineCampaignAsync();
+        using var leader = await fixture.SignInAsync();
+        var groupId = (await leader.CreateGroupAsync(campaignId)).GetProperty("groupId").GetString()!;
+        await fixture.PayAtCashierAsync(await leader.PayAsync(groupId), leader.Openid);
+        await OpenedAsync(leader, groupId);
+        using var member = await fixture.SignInAsync();
+        var memberAttempt = await member.PayAsync(groupId);
+        string? last = memberAttempt.GetProperty("outTradeNo").GetString();
+        // The fixture's silos allow 4 attempts per slot: the member's and three friends'.
+        var friends = new List<Browser>();
+        for (var n = 0; n < 3; n++)
+        {
+            var friend = await fixture.SignInAsync();
+            friends.Add(friend);
+            last = (await friend.PayAsync(groupId, slot: 1)).GetProperty("outTradeNo").GetString();
+        }
+        using var oneTooMany = await fixture.SignInAsync();
+
+        await Json.ProblemAsync(await oneTooMany.PayResponseAsync(groupId, slot: 1), HttpStatusCode.Conflict, "too-many-attempts");
+
+        // The last friend's attempt is still the slot's live one: asking again gets it back.
+        Assert.Equal(last, (await friends[^1].PayAsync(groupId, slot: 1)).GetProperty("outTradeNo").GetString());
+        friends.ForEach(f => f.Dispose());
+    }
+
+    [Fact]
     public async Task PayingForYourOwnSlotByNumberIsAConflict()
     {
         var campaignId = await fixture.DefineCampaignAsync();

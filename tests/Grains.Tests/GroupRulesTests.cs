@@ -80,6 +80,48 @@ public sealed class GroupRulesTests
     private long Counted(Counter counter) => _state.Counts.GetValueOrDefault(TallyField.Both(counter));
 
     [Fact]
+    public void ASlotTakesAtMostItsCapOfAttemptsAndTheOneOverIsRefusedWithNothingChanged()
+    {
+        var cap = new OrderOptions().MaxAttemptsPerSlot;
+        var friendsAttempt = OpenWithFriendPaying();
+        var slot = _state.Slots[1];
+        for (var n = 1; n < cap; n++)
+        {
+            StartPayment(slot, $"o-on-behalf-{n}");
+        }
+        Assert.Equal(cap, _rules.AttemptsOf(slot));
+        var (live, count, attempts) = (slot.LiveAttempt, _state.AttemptCount, _state.Attempts.Count);
+
+        var refused = Assert.Throws<TooManyAttemptsException>(() => _rules.StartAttempt(slot, "o-one-too-many"));
+
+        Assert.Equal("too-many-attempts", refused.Code);
+        Assert.Equal((live, count, attempts), (slot.LiveAttempt, _state.AttemptCount, _state.Attempts.Count));
+        Assert.NotEqual(friendsAttempt.OutTradeNo, live);
+    }
+
+    [Fact]
+    public void AJoinerIsGivenAFreeSlotBelowTheCapAndRefusedWhenEveryFreeSlotIsAtIt()
+    {
+        var cap = new OrderOptions().MaxAttemptsPerSlot;
+        OpenWithFriendPaying();
+        var slot = _state.Slots[1];
+        for (var n = 1; n < cap; n++)
+        {
+            StartPayment(slot, $"o-on-behalf-{n}");
+        }
+        // The friend's hold lapses: slot 1 is free again, with its cap used up; slot 2 is free too.
+        _clock.SetUtcNow(slot.HoldExpiresAt!.Value + TimeSpan.FromMinutes(2));
+        foreach (var attempt in _state.Attempts.Values.Where(a => a.SlotIndex == 1))
+        {
+            attempt.MarkClosed();
+        }
+
+        Assert.Equal(2, _rules.FreeSlotFor("o-next").Index);
+        GroupRules.Hold(_state.Slots[2], _rules.NextReservationId(_state.Slots[2]), "o-next", _rules.HoldUntil(Now));
+        Assert.Throws<TooManyAttemptsException>(() => _rules.FreeSlotFor("o-after"));
+    }
+
+    [Fact]
     public void TheLeadersPaymentOpensTheGroupAndStartsItsDeadline()
     {
         Start();
