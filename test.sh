@@ -15,6 +15,17 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# The archive's tests run Debian's PostgreSQL server (tests/Testing/PostgresServer.cs): install it when missing.
+if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [[ -z "${GROUPPAY_TEST_POSTGRES:-}" ]]; then
+  if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing Debian's postgresql for the archive's tests"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+  else
+    echo "test.sh: PostgreSQL is missing and cannot be installed here (needs root and apt-get); the archive's tests will fail" >&2
+  fi
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -33,7 +33,11 @@ public sealed class CountedChanges
     /// <summary>The campaign whose group set the group joins with this write (its first), if any.</summary>
     public (string CampaignId, string GroupId)? NewGroup { get; private set; }
 
-    public bool IsEmpty => NewGroup is null && _ledger.Count == 0 && _counters.Values.All(v => v == 0);
+    /// <summary>The stored state itself expires this long after the write (an archived group leaves the grain store by
+    /// Redis' own expiry); <see cref="TimeSpan.MaxValue"/> removes an expiry set before; null leaves it as it is.</summary>
+    public TimeSpan? StateExpiry { get; set; }
+
+    public bool IsEmpty => NewGroup is null && StateExpiry is null && _ledger.Count == 0 && _counters.Values.All(v => v == 0);
 
     /// <summary>Adds the difference between two tallies of one scope's fields (<see cref="TallyField"/> names):
     /// each field counts in <paramref name="campaignId"/>'s figures, the shop's, or both, as its name says.</summary>

@@ -23,7 +23,8 @@ public sealed class CountedGrainStorage(
     IOptions<ClusterOptions> cluster) : IGrainStorage, ILifecycleParticipant<ISiloLifecycle>, IAsyncDisposable
 {
     // KEYS: the state, then every key the figures touch (declared, as a script must: Garnet locks exactly these).
-    // ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), then three counted lists, their
+    // ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), the state's own expiry ('' to leave
+    // it, 'persist' to remove it, or seconds), then three counted lists, their
     // keys in KEYS in the same order: n, n × (counter, delta) of a stats hash; m, m × (field, value) of a ledger day;
     // k, k × (group) of a campaign's group set.
     private const string WriteScript = """
@@ -32,9 +33,14 @@ public sealed class CountedGrainStorage(
           return -1
         end
         redis.call('HSET', KEYS[1], 'etag', ARGV[2], 'data', ARGV[3])
+        if ARGV[5] == 'persist' then
+          redis.call('PERSIST', KEYS[1])
+        elseif ARGV[5] ~= '' then
+          redis.call('EXPIRE', KEYS[1], ARGV[5])
+        end
         local ttl = ARGV[4]
         local k = 2
-        local i = 5
+        local i = 6
         for _ = 1, tonumber(ARGV[i]) do
           redis.call('HINCRBY', KEYS[k], ARGV[i + 1], ARGV[i + 2])
           k = k + 1
@@ -121,6 +127,12 @@ public sealed class CountedGrainStorage(
             // array of the exact size (its ArrayBufferWriter grows from 256 bytes by copies: a group's state is ~600).
             grainState.ETag ?? "", newEtag, serializer.SerializeToArray(grainState.State),
             (long)options.Value.Retention.TotalSeconds,
+            (grainState.State as ICountedState)?.Uncommitted?.StateExpiry switch
+            {
+                null => "",
+                { } expiry when expiry == TimeSpan.MaxValue => "persist",
+                { } expiry => Math.Max(1, (long)expiry.TotalSeconds),
+            },
         };
         var keys = new List<RedisKey> { Key(stateName, grainId) };
         AddChanges(keys, args, (grainState.State as ICountedState)?.Uncommitted);

@@ -645,6 +645,32 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
         return times.Any() ? times.Min() : null;
     }
 
+    /// <summary>Nothing is left to happen to the group's money: it completed, failed or was abandoned, no effect is
+    /// pending (but its archiving), no attempt is payable or being closed, and every payment WeChat took is kept by the
+    /// completed group or refunded in full. Only then is it archived (docs/retention.md).</summary>
+    public bool IsSettled =>
+        State.Status is GroupStatus.Complete or GroupStatus.Failed or GroupStatus.Abandoned
+        && State.Outbox.All(e => e.Kind == EffectKind.Archive)
+        && State.Attempts.Values.All(a => a.Status switch
+        {
+            AttemptStatus.Closed => true,
+            AttemptStatus.Paid => a.Refund == RefundProgress.Succeeded
+                || a.ExternalRefunds.Sum(r => r.AmountFen) >= a.AmountFen
+                || (a.Refund == RefundProgress.None && a.Applied && State.Status == GroupStatus.Complete),
+            _ => false,
+        });
+
+    /// <summary>Queues the group's archiving once it is settled and not archived as it is now. True when queued.</summary>
+    public bool ArchiveIfSettled(DateTimeOffset now)
+    {
+        if (State.ArchivedAt is not null || !IsSettled || State.Outbox.Any(e => e.Kind == EffectKind.Archive))
+        {
+            return false;
+        }
+        Enqueue(EffectKind.Archive, GroupId, now);
+        return true;
+    }
+
     /// <summary>Every slot paid (or virtually filled): the paid units are sold and the inviters' rewards scheduled.</summary>
     public void Complete(DateTimeOffset now)
     {

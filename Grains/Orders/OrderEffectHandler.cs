@@ -1,3 +1,4 @@
+using GroupPay.Grains.Archive;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Outbox;
@@ -12,6 +13,7 @@ public sealed partial class OrderEffectHandler(
     IGrainFactory grainFactory,
     GroupRules rules,
     WeChatEffects weChat,
+    IGroupArchive archive,
     ILogger logger) : IOutboxHandler<PendingEffect>
 {
     private OrderState State => rules.State;
@@ -40,6 +42,13 @@ public sealed partial class OrderEffectHandler(
                 await grainFactory.GetGrain<IOperatorQueueGrain>(0).SettleAsync(effect.Subject, "settled by GroupPay");
                 return EffectResult.Done;
             case EffectKind.PublishTally:
+                return EffectResult.Done;
+            case EffectKind.Archive:
+                // Written as the group is now (stored, since nothing but this effect was pending); a later change
+                // clears ArchivedAt and archives it again.
+                var archivedAt = rules.Now;
+                await archive.StoreAsync(GroupId, State, archivedAt);
+                State.ArchivedAt = archivedAt;
                 return EffectResult.Done;
         }
 
@@ -89,7 +98,7 @@ public sealed partial class OrderEffectHandler(
     {
         ArgumentNullException.ThrowIfNull(effect);
         return effect.Kind is EffectKind.Reconcile or EffectKind.CloseOrder or EffectKind.Refund or EffectKind.CheckRefund
-            or EffectKind.RaiseItem or EffectKind.SettleItem;
+            or EffectKind.RaiseItem or EffectKind.SettleItem or EffectKind.Archive;
     }
 
     public bool Escalate(PendingEffect effect, string reason, DateTimeOffset now) => rules.RaiseFailingEffect(effect, reason, now);

@@ -1,3 +1,4 @@
+using GroupPay.Grains.Archive;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Outbox;
@@ -22,6 +23,7 @@ public sealed partial class OrderGrain(
     IWeChatPayClient weChatPay,
     TimeProvider timeProvider,
     OutboxMetrics outboxMetrics,
+    IGroupArchive archive,
     IOptions<OrderOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IOrderEffects, IRemindable
 {
@@ -145,26 +147,47 @@ public sealed partial class OrderGrain(
         return Rules.View(command.LeaderOpenid);
     }
 
-    public Task<GroupView> GetAsync(string? viewerOpenid)
+    public async Task<GroupView> GetAsync(string? viewerOpenid)
     {
-        RequireLoaded();
-        Rules.EnsureExists();
-        return Task.FromResult(Rules.View(viewerOpenid));
+        var rules = await ReadableAsync();
+        rules.EnsureExists();
+        return rules.View(viewerOpenid);
     }
 
-    public Task<GroupPayments> GetPaymentsAsync()
+    public async Task<GroupPayments> GetPaymentsAsync()
     {
-        RequireLoaded();
-        Rules.EnsureExists();
-        return Task.FromResult(Rules.Payments());
+        var rules = await ReadableAsync();
+        rules.EnsureExists();
+        return rules.Payments();
     }
 
-    public Task<GroupCounts> GetCountsAsync()
+    public async Task<GroupCounts> GetCountsAsync()
+    {
+        var rules = await ReadableAsync();
+        rules.EnsureExists();
+        return rules.Counts();
+    }
+
+    /// <summary>The rules over the stored state, or, once the group has left the grain store, over its archived state
+    /// (read once per activation; it answers reads only).</summary>
+    private async Task<GroupRules> ReadableAsync()
     {
         RequireLoaded();
-        Rules.EnsureExists();
-        return Task.FromResult(Rules.Counts());
+        if (State.CampaignId is not null || !archive.IsEnabled)
+        {
+            return Rules;
+        }
+        if (!_archiveRead)
+        {
+            var archived = await archive.FindAsync(GroupId);
+            _archived = archived is null ? null : new GroupRules(GroupId, archived, Options, timeProvider, logger);
+            _archiveRead = true;
+        }
+        return _archived ?? Rules;
     }
+
+    private GroupRules? _archived;
+    private bool _archiveRead;
 
     public Task<GroupView> JoinAsync(string openid, string? referralCode) => ChangeAsync(() => JoinCoreAsync(openid, referralCode));
 
@@ -292,10 +315,10 @@ public sealed partial class OrderGrain(
         var changed = Rules.ExpireHolds(Now) | Rules.CloseAtDeadline(Now);
         var runner = new OutboxRunner<PendingEffect>(
             new OutboxLimits(Options.MaxEffectsPerDrain, Options.DrainBudget, Options.MaxRetryDelay, Options.EffectEscalateAfter), timeProvider);
-        var handler = new OrderEffectHandler(GrainFactory, Rules, WeChat, logger);
+        var handler = new OrderEffectHandler(GrainFactory, Rules, WeChat, archive, logger);
         // Effects may queue others that are due at once (a refund after a close found the order paid): a few passes.
         // After each, the holds that waited for an orderquery's answer and found it unpaid are released.
-        changed |= await runner.DrainAsync(State.Outbox, handler, () => Rules.ExpireHolds(Now));
+        changed |= await runner.DrainAsync(State.Outbox, handler, () => Rules.ExpireHolds(Now) | ArchiveIfSettled());
         await ScheduleWakeAsync();
         // Effects between grains are idempotent: when only they completed, the write can wait for the next change
         // (after a crash they simply run again). Anything else that changed is written now.
@@ -320,6 +343,9 @@ public sealed partial class OrderGrain(
     /// due effects run in the grain's next turn.</summary>
     private async Task SaveAsync()
     {
+        // A change to an archived group: it is archived again once settled (and stays in the grain store until then).
+        State.ArchivedAt = null;
+        ArchiveIfSettled();
         await ScheduleWakeAsync();
         await WriteAsync();
         _unsavedReservations.Clear();
@@ -339,10 +365,23 @@ public sealed partial class OrderGrain(
         {
             State.Revision++;
         }
+        var archivedAt = State.ArchivedAt;
+        if (archivedAt != _storedArchivedAt)
+        {
+            // Archived: the state leaves the grain store Retention after (Redis' own expiry, no reminder); changed
+            // after that: it stays.
+            changes ??= new CountedChanges();
+            changes.StateExpiry = archivedAt is { } at ? at + Options.Retention - Now : TimeSpan.MaxValue;
+        }
         await state.WriteOrReloadAsync(this, changes);
         _committedTally = tally;
+        _storedArchivedAt = archivedAt;
         outboxMetrics.Report(GroupId, State);
     }
+
+    private DateTimeOffset? _storedArchivedAt;
+
+    private bool ArchiveIfSettled() => archive.IsEnabled && Rules.ArchiveIfSettled(Now);
 
     /// <summary>What the stored state counts: the baseline of the next write's changes. A write that failed leaves it
     /// (and drops the activation); one that was stored after all is refused by the etag when written again.</summary>
@@ -353,6 +392,7 @@ public sealed partial class OrderGrain(
         if (State.CampaignId is not null)
         {
             _committedTally = GroupTally.Of(GroupId, State);
+            _storedArchivedAt = State.ArchivedAt;
             outboxMetrics.Report(GroupId, State);
         }
         return Task.CompletedTask;
@@ -464,14 +504,15 @@ public sealed partial class OrderGrain(
         return hash;
     }
 
-    public Task<StockStatus> GetStockStatusAsync(string reservationId, string? openid)
+    public async Task<StockStatus> GetStockStatusAsync(string reservationId, string? openid)
     {
-        var slot = State.Slots.FirstOrDefault(s => s.ReservationId is { } stored && StockUnit.Parse(stored).ReservationId == reservationId);
+        var stored = (await ReadableAsync()).State;
+        var slot = stored.Slots.FirstOrDefault(s => s.ReservationId is { } stored && StockUnit.Parse(stored).ReservationId == reservationId);
         var status = slot is null || (openid is not null && slot.MemberOpenid != openid) ? StockStatus.Gone
-            : slot.Status == SlotStatus.Held || (slot.Status == SlotStatus.Paid && State.Status is GroupStatus.Pending or GroupStatus.Open) ? StockStatus.Kept
-            : slot.Status == SlotStatus.Paid && State.Status == GroupStatus.Complete ? StockStatus.Sold
+            : slot.Status == SlotStatus.Held || (slot.Status == SlotStatus.Paid && stored.Status is GroupStatus.Pending or GroupStatus.Open) ? StockStatus.Kept
+            : slot.Status == SlotStatus.Paid && stored.Status == GroupStatus.Complete ? StockStatus.Sold
             : StockStatus.Gone;
-        return Task.FromResult(status);
+        return status;
     }
 
     private async Task BindReferralAsync(string openid, string? referralCode)

@@ -5,6 +5,10 @@ public sealed class OrderOptions
 {
     public const string SectionName = "Orders";
 
+    /// <summary>How long a settled group stays in the grain store after it was archived (with an archive configured):
+    /// longer than WeChat's one-year refund window, so every notify and query of its payments finds it there.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(400);
+
     /// <summary>The most payment attempts one slot may have in its group's life (every one stays in the group's state, for
     /// its money's sake): a further one is refused with <c>too-many-attempts</c>, and a joiner is given a slot below it.</summary>
     public int MaxAttemptsPerSlot { get; set; } = 20;

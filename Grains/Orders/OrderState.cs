@@ -52,6 +52,10 @@ public sealed class OrderState : ICountedState
     /// figures and the ledger in the same write).</summary>
     [Id(14)] public long Revision { get; set; }
 
+    /// <summary>When the settled group was last written to the archive (null until then, and again after any later
+    /// change); it leaves the grain store <see cref="OrderOptions.Retention"/> after this.</summary>
+    [Id(15)] public DateTimeOffset? ArchivedAt { get; set; }
+
     /// <summary>What the write in progress changes in the figures and the ledger (set by the grain, never stored).</summary>
     [field: NonSerialized]
     public CountedChanges? Uncommitted { get; set; }
@@ -366,6 +370,9 @@ public enum EffectKind
     /// <summary>No longer queued (what a group counts is committed with its state): an outbox stored while it was is
     /// still read, and the effect is done at once.</summary>
     PublishTally,
+
+    /// <summary>The settled group is written to the archive (docs/retention.md).</summary>
+    Archive,
 }
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>

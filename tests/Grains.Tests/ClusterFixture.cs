@@ -50,7 +50,7 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>The store the silos' grain storage and reminders use (an outage test gives them one of its own).</summary>
     protected virtual string StoreConnection(string redis) => redis;
 
-    public async Task InitializeAsync()
+    public virtual async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
         WeChatPayNotifyParser? parser = null;
