@@ -30,12 +30,20 @@ public sealed class EmbeddedGarnet : IDisposable
     /// <summary><c>127.0.0.1:port</c>, for StackExchange.Redis and the Orleans providers.</summary>
     public string ConnectionString => "127.0.0.1:" + Port.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>The AOF written since the last checkpoint that makes Garnet take the next one. The files are cut in
+    /// whole segments (1 GB), so the data folder peaks at about two segments plus a checkpoint (1.6 GB measured while
+    /// 16 GB of scripts were written at ~370 MB/s).</summary>
+    public const string AofSizeLimit = "256m";
+
     /// <summary>
     /// The command line the server is started with. <c>--device-type RandomAccess</c>: the native device needs a newer
     /// glibc than Debian 12's and dies on the first AOF flush; <c>--aof-commit-freq 0</c>: each write is committed
     /// before it is acknowledged; <c>--lua-transaction-mode</c>: a script runs as one step over the keys it declares,
     /// as in Redis (without it, two scripts on one key interleave, and the Orleans providers' etag check, a read then a
-    /// write, lets a stale activation overwrite a newer state).
+    /// write, lets a stale activation overwrite a newer state); <c>--aof-size-limit</c>: once the AOF holds more than
+    /// <see cref="AofSizeLimit"/> since the last checkpoint, Garnet takes a checkpoint (checked every second) and drops
+    /// the AOF before it. Without it the AOF grows by every byte written and is never truncated: when its disk filled,
+    /// every write failed ("ERR Lua encountered an error: Unexpected Lua error", an ENOSPC inside <c>redis.call</c>).
     /// </summary>
     public static string[] Arguments(int port, string dataDir) =>
     [
@@ -45,6 +53,8 @@ public sealed class EmbeddedGarnet : IDisposable
         "--lua-transaction-mode",
         "--aof",
         "--aof-commit-freq", "0",
+        "--aof-size-limit", AofSizeLimit,
+        "--aof-size-limit-enforce-frequency", "1",
         "--checkpointdir", dataDir,
         "--recover",
         "--device-type", "RandomAccess",

@@ -5,7 +5,8 @@
 
 Kubernetes: each document has apiVersion, kind and metadata.name; kustomization.yaml lists files that exist;
 a Deployment's or StatefulSet's selector matches its pod labels; every ConfigMap and Secret a pod reads is defined
-(config.yaml, secrets.example.yaml); env names are valid; probes name ports the container declares; each Service
+(config.yaml, secrets.example.yaml); env names are valid; Redis never evicts, persists with an AOF, and its maxmemory
+is at most 75 % of its memory limit (docs/capacity.md); probes name ports the container declares; each Service
 selects some workload. Compose: every build names a Dockerfile that exists, every depends_on a service.
 This is no substitute for `kubectl apply --dry-run=server` or `docker compose config` where those are available.
 """
@@ -58,8 +59,9 @@ def check_kubernetes():
             if doc.get("kind") in ("Deployment", "StatefulSet"):
                 workloads.append(doc)
                 check_workload(where, doc, defined)
+            env_map = doc.get("kind") == "ConfigMap" and doc["metadata"]["name"] not in mounted_config_maps(docs)
             for key, value in (doc.get("data") or {}).items() if doc.get("kind") == "ConfigMap" else []:
-                if not ENV_NAME.match(key):
+                if env_map and not ENV_NAME.match(key):
                     fail(where, f"{key} is not a valid environment variable name")
                 if not isinstance(value, str):
                     fail(where, f"{key}: ConfigMap values must be strings (quote it)")
@@ -73,7 +75,48 @@ def check_kubernetes():
                 selector = doc["spec"]["selector"]["matchLabels"]
                 if not any(selector.items() <= w["spec"]["template"]["metadata"]["labels"].items() for w in workloads):
                     fail(f"{file} PodDisruptionBudget/{doc['metadata']['name']}", "selector matches no workload")
+    check_redis(docs.get("redis.yaml", []))
     return sum(len(d) for d in docs.values()) + 1
+
+
+def mounted_config_maps(docs):
+    """ConfigMaps mounted as files (their keys are file names, not environment variables)."""
+    return {v["configMap"]["name"] for f in docs.values() for d in f if d.get("kind") in ("Deployment", "StatefulSet")
+            for v in d["spec"]["template"]["spec"].get("volumes", []) if "configMap" in v}
+
+
+UNITS = {"": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+KUBE_UNITS = {"": 1, "k": 1000, "m": 1000**2, "g": 1000**3, "ki": 1024, "mi": 1024**2, "gi": 1024**3}
+
+
+def size(text, units):
+    match = re.fullmatch(r"(\d+)([a-z]*)", text.strip().lower())
+    return int(match.group(1)) * units[match.group(2)] if match and match.group(2) in units else None
+
+
+def check_redis(docs):
+    """The grain store: never evicts, persists, and maxmemory leaves headroom under the memory limit (docs/capacity.md)."""
+    config = next((d for d in docs if d.get("kind") == "ConfigMap"), None)
+    redis = next((d for d in docs if d.get("kind") == "StatefulSet"), None)
+    if not config or not redis:
+        return fail("redis.yaml", "expects a ConfigMap with redis.conf and a StatefulSet")
+    settings = {}
+    for line in config["data"].get("redis.conf", "").splitlines():
+        if line.strip() and not line.lstrip().startswith("#"):
+            key, _, value = line.strip().partition(" ")
+            settings[key] = value.strip()
+    for key, want in (("maxmemory-policy", "noeviction"), ("appendonly", "yes")):
+        if settings.get(key) != want:
+            fail("redis.yaml redis.conf", f"{key} must be {want}, is {settings.get(key)}")
+    if settings.get("appendfsync") not in ("everysec", "always"):
+        fail("redis.yaml redis.conf", "appendfsync must be everysec or always (docs/capacity.md)")
+    container = redis["spec"]["template"]["spec"]["containers"][0]
+    limit = size(str(container.get("resources", {}).get("limits", {}).get("memory", "")), KUBE_UNITS)
+    maxmemory = size(settings.get("maxmemory", ""), UNITS)
+    if not limit or not maxmemory:
+        fail("redis.yaml", "needs maxmemory in redis.conf and a memory limit on the container")
+    elif maxmemory > 0.75 * limit:
+        fail("redis.yaml", f"maxmemory {maxmemory} is above 75 % of the memory limit {limit}: no room for the AOF rewrite's fork")
 
 
 def check_workload(where, doc, defined):
@@ -86,6 +129,8 @@ def check_workload(where, doc, defined):
     for volume in volumes.values():
         if "secret" in volume and ("Secret", volume["secret"]["secretName"]) not in defined:
             fail(where, f"volume {volume['name']}: secret {volume['secret']['secretName']} is not defined")
+        if "configMap" in volume and ("ConfigMap", volume["configMap"]["name"]) not in defined:
+            fail(where, f"volume {volume['name']}: ConfigMap {volume['configMap']['name']} is not defined")
     for container in pod["containers"]:
         ports = {p.get("name") for p in container.get("ports", [])} | {p["containerPort"] for p in container.get("ports", [])}
         for env in container.get("env", []):

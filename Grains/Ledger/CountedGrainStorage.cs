@@ -27,7 +27,7 @@ public sealed class CountedGrainStorage(
     // it, 'persist' to remove it, or seconds), then three counted lists, their
     // keys in KEYS in the same order: n, n × (counter, delta) of a stats hash; m, m × (field, value) of a ledger day;
     // k, k × (group) of a campaign's group set.
-    private const string WriteScript = """
+    internal const string WriteScript = """
         local etag = redis.call('HGET', KEYS[1], 'etag')
         if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
           return -1
