@@ -181,8 +181,8 @@ public sealed class ReferralGrain(
         {
             return;
         }
-        var day = reward.EarnedAt.UtcDateTime.Date;
-        var earnedThatDay = State.Rewards.Values.Count(r => r.CampaignId == reward.CampaignId && r.EarnedAt.UtcDateTime.Date == day);
+        var day = RedisTallyStore.DayOf(reward.EarnedAt); // the China-time day, as WeChat's bills and the ledger date
+        var earnedThatDay = State.Rewards.Values.Count(r => r.CampaignId == reward.CampaignId && RedisTallyStore.DayOf(r.EarnedAt) == day);
         if (earnedThatDay >= reward.DailyCap)
         {
             return;

@@ -69,6 +69,23 @@ public sealed class ReferralGrainTests(ClusterFixture fixture)
     }
 
     [Fact]
+    public async Task TheDailyCapCountsByChinaDayNotUtcDay()
+    {
+        var inviter = ClusterFixture.NewUser();
+        var china = TimeSpan.FromHours(8);
+        // 23:30 and 00:30 China time: two China days, one UTC day (15:30 and 16:30 UTC on 1 December).
+        await User(inviter).AddPendingRewardAsync(new RewardEntry("late", "c1", 100, DailyCap: 1, new DateTimeOffset(2026, 12, 1, 23, 30, 0, china)));
+        await User(inviter).AddPendingRewardAsync(new RewardEntry("nextday", "c1", 100, DailyCap: 1, new DateTimeOffset(2026, 12, 2, 0, 30, 0, china)));
+        // 07:00 and 09:00 China time on 3 December: one China day across UTC midnight (23:00 on the 2nd, 01:00 on the 3rd UTC).
+        await User(inviter).AddPendingRewardAsync(new RewardEntry("morning", "c1", 100, DailyCap: 1, new DateTimeOffset(2026, 12, 3, 7, 0, 0, china)));
+        await User(inviter).AddPendingRewardAsync(new RewardEntry("later", "c1", 100, DailyCap: 1, new DateTimeOffset(2026, 12, 3, 9, 0, 0, china)));
+
+        var rewards = await User(inviter).GetRewardsAsync();
+        Assert.Equal(["late", "morning", "nextday"], rewards.Rewards.Select(r => r.PaymentId).Order(StringComparer.Ordinal));
+        Assert.Equal(300, rewards.PendingFen);
+    }
+
+    [Fact]
     public async Task AUsersGroupsAreListedMostRecentFirstOnceEach()
     {
         var user = ClusterFixture.NewUser();
