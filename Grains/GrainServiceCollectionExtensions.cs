@@ -2,6 +2,7 @@ using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Reconciliation;
+using GroupPay.Grains.Referrals;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -11,7 +12,7 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the order timings (section <c>Orders</c>), the operator queue's
+    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the users' invitees and reward ledgers (<see cref="ReferralStore"/>), the order timings (section <c>Orders</c>), the operator queue's
     /// gauges (<see cref="OperatorQueueMetrics"/>), and the daily reconciliation's settings (section <c>Reconciliation</c>)
     /// and the start of its schedule (<see cref="ReconciliationStarter"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
@@ -21,6 +22,7 @@ public static class GrainServiceCollectionExtensions
         services.AddOptions<TallyStoreOptions>().BindConfiguration("TallyStore");
         services.TryAddSingleton<RedisTallyStore>();
         services.TryAddSingleton<IPaymentLedger>(sp => sp.GetRequiredService<RedisTallyStore>());
+        services.TryAddSingleton<ReferralStore>();
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddMetrics();
         services.TryAddSingleton<OutboxMetrics>();
