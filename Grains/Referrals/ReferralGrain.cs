@@ -15,11 +15,11 @@ public sealed class ReferralGrain(
     TimeProvider timeProvider) : Grain, IReferralGrain, IRemindable
 {
     private const string GrantReminder = "grant";
+    private const int MaxChainDepth = 16;
+    private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 
     /// <summary>How many due grants one write takes (a reminder tick with more due comes back at once).</summary>
     private const int GrantsPerWrite = 100;
-    private const int MaxChainDepth = 16;
-    private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 
     private ReferralState State => state.State;
 
