@@ -5,6 +5,7 @@ using GroupPay.Grains.Operations;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Reconciliation;
 using Microsoft.Extensions.Configuration;
+using GroupPay.Grains.Referrals;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the order timings (section <c>Orders</c>), the split stock's (section <c>Stock</c>), the settled groups' archive (<c>ConnectionStrings:Archive</c>, PostgreSQL; none when unset), the operator queue's
+    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the users' invitees and reward ledgers (<see cref="ReferralStore"/>), the order timings (section <c>Orders</c>), the split stock's (section <c>Stock</c>), the settled groups' archive (<c>ConnectionStrings:Archive</c>, PostgreSQL; none when unset), the operator queue's
     /// gauges (<see cref="OperatorQueueMetrics"/>), and the daily reconciliation's settings (section <c>Reconciliation</c>)
     /// and the start of its schedule (<see cref="ReconciliationStarter"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
@@ -25,6 +26,7 @@ public static class GrainServiceCollectionExtensions
         services.AddOptions<TallyStoreOptions>().BindConfiguration("TallyStore");
         services.TryAddSingleton<RedisTallyStore>();
         services.TryAddSingleton<IPaymentLedger>(sp => sp.GetRequiredService<RedisTallyStore>());
+        services.TryAddSingleton<ReferralStore>();
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddOptions<StockOptions>().BindConfiguration(StockOptions.SectionName);
         services.TryAddSingleton(sp => PostgresGroupArchive.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<Serializer>()));

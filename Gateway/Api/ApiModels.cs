@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json.Serialization;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Operations;
@@ -87,7 +88,8 @@ internal sealed record RewardsJson(
     long PendingFen,
     long GrantedFen,
     long ReversedFen,
-    IReadOnlyList<RewardJson> Rewards)
+    IReadOnlyList<RewardJson> Rewards,
+    string? Next)
 {
     public static RewardsJson From(RewardSummary summary) => new(
         summary.ReferralCode,
@@ -95,7 +97,8 @@ internal sealed record RewardsJson(
         summary.PendingFen,
         summary.GrantedFen,
         summary.ReversedFen,
-        [.. summary.Rewards.Select(r => new RewardJson(r.PaymentId, r.AmountFen, GroupJson.Lower(r.Status)))]);
+        [.. summary.Rewards.Select(r => new RewardJson(r.PaymentId, r.AmountFen, GroupJson.Lower(r.Status)))],
+        summary.Next?.ToString(CultureInfo.InvariantCulture));
 }
 
 internal sealed record FunnelJson(long LinkOpened, long Joined, long Paid);

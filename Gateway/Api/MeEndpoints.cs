@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Claims;
 using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
@@ -5,6 +6,7 @@ using GroupPay.Grains;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Referrals;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Api;
@@ -55,6 +57,25 @@ public static class MeEndpoints
             .ToList());
     }
 
-    internal static async Task<Ok<RewardsJson>> RewardsAsync(ClaimsPrincipal user, IGrainFactory grains) =>
-        TypedResults.Ok(RewardsJson.From(await grains.GetGrain<IReferralGrain>(user.GetOpenid()).GetRewardsAsync()));
+    /// <summary>The totals of all my rewards and one page of them, newest first: <c>limit</c> 1..100 (default 20),
+    /// <c>after</c> = the previous page's <c>next</c> (docs/referrals.md).</summary>
+    internal static async Task<Results<Ok<RewardsJson>, ProblemHttpResult>> RewardsAsync(
+        [FromQuery] int? limit, [FromQuery] string? after, ClaimsPrincipal user, IGrainFactory grains)
+    {
+        if (limit is < 1 or > ReferralLimits.MaxRewardPage)
+        {
+            return Problems.Invalid($"limit is between 1 and {ReferralLimits.MaxRewardPage}.");
+        }
+        long? cursor = null;
+        if (after is not null)
+        {
+            if (!long.TryParse(after, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) || parsed < 1)
+            {
+                return Problems.Invalid("after is the previous page's next.");
+            }
+            cursor = parsed;
+        }
+        var page = await grains.GetGrain<IReferralGrain>(user.GetOpenid()).GetRewardPageAsync(limit ?? ReferralLimits.DefaultRewardPage, cursor);
+        return TypedResults.Ok(RewardsJson.From(page));
+    }
 }

@@ -30,7 +30,8 @@ public sealed record CampaignDefinition
 
     [Id(12)] public DateTimeOffset? ActiveUntil { get; init; }
 
-    /// <summary>How many rewards one inviter may earn per (UTC) day from this campaign.</summary>
+    /// <summary>How many rewards one inviter may earn per China-time day (Asia/Shanghai, UTC+8) from this campaign, dated
+    /// by the invitee's payment.</summary>
     [Id(13)] public int InviterDailyRewardCap { get; init; } = 20;
 
     /// <summary>How many shares the stock is split into (<see cref="IStockShardGrain"/>); 0 chooses from the stock.

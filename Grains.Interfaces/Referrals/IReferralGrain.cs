@@ -46,14 +46,21 @@ public interface IReferralGrain : IGrainWithStringKey
     [Alias("ReverseRewardAsync")]
     Task ReverseRewardAsync(string paymentId);
 
+    /// <summary>The totals and the newest <see cref="ReferralLimits.DefaultRewardPage"/> rewards.</summary>
     [Alias("GetRewardsAsync")]
     Task<RewardSummary> GetRewardsAsync();
+
+    /// <summary>The totals and up to <paramref name="limit"/> (1..<see cref="ReferralLimits.MaxRewardPage"/>) rewards,
+    /// newest first, recorded before the cursor <paramref name="after"/> (a page's <see cref="RewardSummary.Next"/>;
+    /// null for the newest).</summary>
+    [Alias("GetRewardPageAsync")]
+    Task<RewardSummary> GetRewardPageAsync(int limit, long? after);
 
     /// <summary>The inviter bound to this user, if any (used for loop checks).</summary>
     [Alias("GetInviterAsync"), AlwaysInterleave]
     Task<string?> GetInviterAsync();
 
-    /// <summary>Records that <paramref name="inviteeOpenid"/> bound to this user.</summary>
+    /// <summary>Records that <paramref name="inviteeOpenid"/> bound to this user (counted once however often it is said).</summary>
     [Alias("AddInviteeAsync")]
     Task AddInviteeAsync(string inviteeOpenid);
 
@@ -71,6 +78,12 @@ public static class ReferralLimits
 {
     /// <summary>How many groups a user's list keeps (the oldest fall off).</summary>
     public const int MaxGroups = 100;
+
+    /// <summary>The rewards of a page when none is asked for (and those the user's state keeps).</summary>
+    public const int DefaultRewardPage = 20;
+
+    /// <summary>The most rewards one page holds.</summary>
+    public const int MaxRewardPage = 100;
 }
 
 /// <summary>Resolves a referral code to its owner's openid (share links carry codes, never openids).</summary>

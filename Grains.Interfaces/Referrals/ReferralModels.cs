@@ -46,6 +46,8 @@ public sealed record RewardLine(
     [property: Id(1)] long AmountFen,
     [property: Id(2)] RewardStatus Status);
 
+/// <summary>The totals of the user's whole ledger and one page of it, newest first; <see cref="Next"/> is the cursor of
+/// the next (older) page, null on the last.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.RewardSummary")]
 public sealed record RewardSummary(
     [property: Id(0)] string ReferralCode,
@@ -53,4 +55,5 @@ public sealed record RewardSummary(
     [property: Id(2)] long PendingFen,
     [property: Id(3)] long GrantedFen,
     [property: Id(4)] long ReversedFen,
-    [property: Id(5)] IReadOnlyList<RewardLine> Rewards);
+    [property: Id(5)] IReadOnlyList<RewardLine> Rewards,
+    [property: Id(6)] long? Next = null);

@@ -12,6 +12,27 @@ public interface ICountedState
     CountedChanges? Uncommitted { get; set; }
 }
 
+/// <summary>A command of a <see cref="StoreWrite"/>: the few the counted write script runs on keys other than the
+/// state's (append only: the script names them).</summary>
+public enum StoreCommand
+{
+    /// <summary><c>HSET key field value</c>.</summary>
+    HashSet,
+
+    /// <summary><c>HINCRBY key field delta</c>, then the key expires after the figures' retention.</summary>
+    HashIncrement,
+
+    /// <summary><c>ZADD key score member</c>.</summary>
+    SortedSetAdd,
+
+    /// <summary><c>ZREM key member</c>.</summary>
+    SortedSetRemove,
+}
+
+/// <summary>A write to a key under <c>{ServiceId}/</c> (<paramref name="Key"/> without that prefix) that the state's
+/// write applies with it: a ledger kept outside the state (a user's rewards) changes with the state or not at all.</summary>
+public readonly record struct StoreWrite(StoreCommand Command, string Key, string Argument, string? Value = null);
+
 /// <summary>One counter of one scope (a campaign, or <see cref="StatsScope.Total"/>) moved by <see cref="Delta"/>.</summary>
 public readonly record struct CounterChange(string Scope, Counter Counter, long Delta);
 
@@ -25,10 +46,17 @@ public sealed class CountedChanges
 {
     private readonly Dictionary<(string Scope, Counter Counter), long> _counters = [];
     private readonly List<LedgerEntry> _ledger = [];
+    private readonly List<StoreWrite> _writes = [];
 
     public IEnumerable<CounterChange> Counters => _counters.Where(c => c.Value != 0).Select(c => new CounterChange(c.Key.Scope, c.Key.Counter, c.Value));
 
     public IReadOnlyList<LedgerEntry> Ledger => _ledger;
+
+    /// <summary>The writes to other keys, in order.</summary>
+    public IReadOnlyList<StoreWrite> Writes => _writes;
+
+    /// <summary>True when the change moves a counter (a stored change of what the state counts).</summary>
+    public bool MovesCounters => _counters.Values.Any(v => v != 0);
 
     /// <summary>The campaign whose group set the group joins with this write (its first), if any.</summary>
     public (string CampaignId, string GroupId)? NewGroup { get; private set; }
@@ -37,7 +65,19 @@ public sealed class CountedChanges
     /// Redis' own expiry); <see cref="TimeSpan.MaxValue"/> removes an expiry set before; null leaves it as it is.</summary>
     public TimeSpan? StateExpiry { get; set; }
 
-    public bool IsEmpty => NewGroup is null && StateExpiry is null && _ledger.Count == 0 && _counters.Values.All(v => v == 0);
+    public bool IsEmpty => NewGroup is null && StateExpiry is null && _ledger.Count == 0 && _writes.Count == 0 && !MovesCounters;
+
+    /// <summary>Adds a write to another key, applied after the state's.</summary>
+    public CountedChanges Write(StoreWrite write)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(write.Key);
+        if (write.Value is null != write.Command is StoreCommand.SortedSetRemove)
+        {
+            throw new ArgumentException($"{write.Command} takes {(write.Value is null ? "a value" : "no value")}.", nameof(write));
+        }
+        _writes.Add(write);
+        return this;
+    }
 
     /// <summary>Adds the difference between two tallies of one scope's fields (<see cref="TallyField"/> names):
     /// each field counts in <paramref name="campaignId"/>'s figures, the shop's, or both, as its name says.</summary>

@@ -26,7 +26,8 @@ public sealed class CountedGrainStorage(
     // ARGV: expected etag ('' for none), new etag, data, the figures' retention (s), the state's own expiry ('' to leave
     // it, 'persist' to remove it, or seconds), then three counted lists, their
     // keys in KEYS in the same order: n, n × (counter, delta) of a stats hash; m, m × (field, value) of a ledger day;
-    // k, k × (group) of a campaign's group set.
+    // k, k × (group) of a campaign's group set; w, w × (command, argument[, value]) of a write to another key
+    // (StoreWrite: HSET, HINCRBY then EXPIRE, ZADD score member, ZREM).
     internal const string WriteScript = """
         local etag = redis.call('HGET', KEYS[1], 'etag')
         if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
@@ -59,6 +60,21 @@ public sealed class CountedGrainStorage(
           redis.call('EXPIRE', KEYS[k], ttl)
           k = k + 1
           i = i + 1
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i]) do
+          local command = ARGV[i + 1]
+          if command == 'ZREM' then
+            redis.call('ZREM', KEYS[k], ARGV[i + 2])
+            i = i + 2
+          else
+            redis.call(command, KEYS[k], ARGV[i + 2], ARGV[i + 3])
+            if command == 'HINCRBY' then
+              redis.call('EXPIRE', KEYS[k], ttl)
+            end
+            i = i + 3
+          end
+          k = k + 1
         end
         return 0
         """;
@@ -186,6 +202,25 @@ public sealed class CountedGrainStorage(
         else
         {
             args.Add(0);
+        }
+        var writes = changes?.Writes ?? [];
+        args.Add(writes.Count);
+        foreach (var write in writes)
+        {
+            keys.Add(prefix + write.Key);
+            args.Add(write.Command switch
+            {
+                StoreCommand.HashSet => "HSET",
+                StoreCommand.HashIncrement => "HINCRBY",
+                StoreCommand.SortedSetAdd => "ZADD",
+                StoreCommand.SortedSetRemove => "ZREM",
+                _ => throw new ArgumentOutOfRangeException(nameof(changes), write.Command, "Not a command the write script runs."),
+            });
+            args.Add(write.Argument);
+            if (write.Value is { } value)
+            {
+                args.Add(value);
+            }
         }
     }
 }

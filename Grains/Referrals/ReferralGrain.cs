@@ -11,11 +11,15 @@ namespace GroupPay.Grains.Referrals;
 [GrainType("referral"), PreferLocalPlacement]
 public sealed class ReferralGrain(
     [PersistentState("referral", GrainStorage.Counted)] IPersistentState<ReferralState> state,
+    ReferralStore ledger,
     TimeProvider timeProvider) : Grain, IReferralGrain, IRemindable
 {
     private const string GrantReminder = "grant";
     private const int MaxChainDepth = 16;
     private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
+
+    /// <summary>How many due grants one write takes (a reminder tick with more due comes back at once).</summary>
+    private const int GrantsPerWrite = 100;
 
     private ReferralState State => state.State;
 
@@ -61,12 +65,12 @@ public sealed class ReferralGrain(
 
     public Task<string?> GetInviterAsync() => Task.FromResult(State.InviterOpenid);
 
+    /// <summary>Invitees are a set in Redis (<see cref="ReferralStore"/>), added to directly: counted once however
+    /// often, and never in the state.</summary>
     public async Task AddInviteeAsync(string inviteeOpenid)
     {
-        if (State.Invitees.Add(inviteeOpenid))
-        {
-            await WriteAsync();
-        }
+        ArgumentException.ThrowIfNullOrEmpty(inviteeOpenid);
+        await ledger.AddInviteeAsync(Openid, inviteeOpenid);
     }
 
     public async Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId)
@@ -96,16 +100,17 @@ public sealed class ReferralGrain(
     }
 
     /// <summary>Writes the state, and with it (in the same Redis script: <see cref="CountedGrainStorage"/>) what the
-    /// change adds to the figures: the difference from what the stored state counted.</summary>
-    private async Task WriteAsync()
+    /// change adds to the figures (the difference from what the stored state counted) and the reward ledger's
+    /// <paramref name="writes"/>.</summary>
+    private async Task WriteAsync(CountedChanges? writes = null)
     {
         var counts = Counted();
-        var changes = new CountedChanges();
+        var changes = writes ?? new CountedChanges();
         foreach (var scope in counts.Keys.Union(_committedCounts.Keys))
         {
             changes.AddCounts(scope, _committedCounts.GetValueOrDefault(scope), counts.GetValueOrDefault(scope) ?? []);
         }
-        if (!changes.IsEmpty)
+        if (changes.MovesCounters)
         {
             State.Revision++;
         }
@@ -116,10 +121,27 @@ public sealed class ReferralGrain(
     /// <summary>What the stored state counts, by scope: the baseline of the next write's changes.</summary>
     private Dictionary<string, Dictionary<string, long>> _committedCounts = [];
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _committedCounts = Counted();
-        return Task.CompletedTask;
+        if (State.Invitees.Count > 0 || State.Rewards.Count > 0)
+        {
+            await MigrateAsync();
+        }
+    }
+
+    /// <summary>A state written before the invitees and the ledger left it: copies them into Redis (idempotently), then
+    /// stores the state without them. Until that write succeeds every activation starts here again.</summary>
+    private async Task MigrateAsync()
+    {
+        var (rewards, perDay) = RewardLedger.Migrated(State);
+        await ledger.CopyInAsync(Openid, State.Invitees, rewards, perDay);
+        RewardLedger.CompleteMigration(State, rewards);
+        await WriteAsync();
+        if (rewards.Any(r => r.Status == RewardStatus.Pending && r.GrantAt is not null))
+        {
+            await ScheduleNextGrantAsync();
+        }
     }
 
     /// <summary>
@@ -177,58 +199,73 @@ public sealed class ReferralGrain(
     public async Task AddPendingRewardAsync(RewardEntry reward)
     {
         ArgumentNullException.ThrowIfNull(reward);
-        if (State.Rewards.ContainsKey(reward.PaymentId) || reward.AmountFen <= 0)
+        if (reward.AmountFen <= 0)
         {
             return;
         }
-        var day = reward.EarnedAt.UtcDateTime.Date;
-        var earnedThatDay = State.Rewards.Values.Count(r => r.CampaignId == reward.CampaignId && r.EarnedAt.UtcDateTime.Date == day);
-        if (earnedThatDay >= reward.DailyCap)
+        var (recorded, earnedThatDay) = await ledger.AdmissionAsync(Openid, reward.PaymentId, reward.CampaignId, RewardLedger.DayOf(reward.EarnedAt));
+        if (!RewardLedger.Admits(reward, recorded, earnedThatDay))
         {
             return;
         }
-        State.Rewards[reward.PaymentId] = new Reward
-        {
-            CampaignId = reward.CampaignId,
-            AmountFen = reward.AmountFen,
-            Status = RewardStatus.Pending,
-            EarnedAt = reward.EarnedAt,
-        };
-        await WriteAsync();
+        var writes = new CountedChanges();
+        RewardLedger.Add(State, Openid, reward, writes);
+        await WriteAsync(writes);
     }
 
     public async Task ScheduleGrantAsync(string paymentId, DateTimeOffset grantAt)
     {
-        if (!State.Rewards.TryGetValue(paymentId, out var reward) || reward.Status != RewardStatus.Pending || reward.GrantAt is not null)
+        if (await ledger.FindAsync(Openid, paymentId) is not { } reward)
         {
             return;
         }
-        reward.GrantAt = grantAt;
-        GrantDue();
-        await WriteAsync();
-        await ScheduleNextGrantAsync();
-    }
-
-    public async Task ReverseRewardAsync(string paymentId)
-    {
-        if (State.Rewards.TryGetValue(paymentId, out var reward) && reward.Status != RewardStatus.Reversed)
+        var writes = new CountedChanges();
+        if (RewardLedger.Schedule(State, Openid, reward, grantAt, timeProvider.GetUtcNow(), writes) is not { } scheduled)
         {
-            reward.Status = RewardStatus.Reversed;
-            await WriteAsync();
+            return;
+        }
+        await WriteAsync(writes);
+        if (scheduled.Status == RewardStatus.Pending)
+        {
+            await ScheduleNextGrantAsync();
         }
     }
 
-    public async Task<RewardSummary> GetRewardsAsync()
+    /// <summary>Reverses the payment's reward, wherever in the ledger it is; a payment with no reward changes nothing.</summary>
+    public async Task ReverseRewardAsync(string paymentId)
     {
+        if (await ledger.FindAsync(Openid, paymentId) is not { } reward)
+        {
+            return;
+        }
+        var writes = new CountedChanges();
+        if (RewardLedger.Reverse(State, Openid, reward, writes) is not null)
+        {
+            await WriteAsync(writes);
+        }
+    }
+
+    public Task<RewardSummary> GetRewardsAsync() => GetRewardPageAsync(ReferralLimits.DefaultRewardPage, null);
+
+    public async Task<RewardSummary> GetRewardPageAsync(int limit, long? after)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, ReferralLimits.MaxRewardPage);
         var code = await EnsureCodeAsync();
-        long Sum(RewardStatus status) => State.Rewards.Values.Where(r => r.Status == status).Sum(r => r.AmountFen);
-        return new RewardSummary(
-            code,
-            State.Invitees.Count,
-            Sum(RewardStatus.Pending),
-            Sum(RewardStatus.Granted),
-            Sum(RewardStatus.Reversed),
-            [.. State.Rewards.OrderBy(r => r.Value.EarnedAt).Select(r => new RewardLine(r.Key, r.Value.AmountFen, r.Value.Status))]);
+        var invited = ledger.InviteeCountAsync(Openid);
+        IReadOnlyList<RewardLine> lines;
+        long? next;
+        if (after is null && RewardLedger.RecentPage(State, limit) is { } recent)
+        {
+            (lines, next) = recent;
+        }
+        else
+        {
+            var page = await ledger.PageAsync(Openid, after, limit);
+            lines = [.. page.Select(r => r.ToLine())];
+            next = page.Count < limit ? null : RewardLedger.NextAfter(page[^1].Sequence);
+        }
+        return new RewardSummary(code, (int)Math.Min(await invited, int.MaxValue), State.PendingFen, State.GrantedFen, State.ReversedFen, lines, next);
     }
 
     public async Task RecordGroupAsync(string groupId)
@@ -256,37 +293,29 @@ public sealed class ReferralGrain(
         {
             return;
         }
-        if (GrantDue())
-        {
-            await WriteAsync();
-        }
+        await GrantDueAsync();
         await ScheduleNextGrantAsync();
     }
 
-    /// <summary>Grants every pending reward whose time came; true when one changed.</summary>
-    private bool GrantDue()
+    /// <summary>Grants the scheduled rewards whose time came: only those, read in time order from the grant set.</summary>
+    private async Task GrantDueAsync()
     {
         var now = timeProvider.GetUtcNow();
-        var changed = false;
-        foreach (var reward in State.Rewards.Values)
+        var due = await ledger.DueGrantsAsync(Openid, now, GrantsPerWrite);
+        var writes = new CountedChanges();
+        foreach (var reward in due)
         {
-            if (reward.Status == RewardStatus.Pending && reward.GrantAt is { } at && at <= now)
-            {
-                reward.Status = RewardStatus.Granted;
-                changed = true;
-            }
+            RewardLedger.Grant(State, Openid, reward, now, writes);
         }
-        return changed;
+        if (!writes.IsEmpty)
+        {
+            await WriteAsync(writes);
+        }
     }
 
     private async Task ScheduleNextGrantAsync()
     {
-        var next = State.Rewards.Values
-            .Where(r => r.Status == RewardStatus.Pending && r.GrantAt is not null)
-            .Select(r => r.GrantAt!.Value)
-            .DefaultIfEmpty()
-            .Min();
-        if (next == default)
+        if (await ledger.NextGrantAsync(Openid) is not { } next)
         {
             if (await this.GetReminder(GrantReminder) is { } reminder)
             {

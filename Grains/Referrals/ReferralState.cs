@@ -13,9 +13,12 @@ public sealed class ReferralState : ICountedState
 
     [Id(3)] public string? FirstPaymentId { get; set; }
 
+    /// <summary>Written before the invitees left the state (now <see cref="ReferralStore.InviteesKey"/>); read once, to
+    /// copy them there, then empty.</summary>
     [Id(4)] public HashSet<string> Invitees { get; set; } = [];
 
-    /// <summary>Payment id → reward earned from it.</summary>
+    /// <summary>Payment id → reward, written before the ledger left the state (now <see cref="ReferralStore"/>); read
+    /// once, to copy it there, then empty.</summary>
     [Id(5)] public Dictionary<string, Reward> Rewards { get; set; } = [];
 
     /// <summary>Campaigns in which the user opened a group (seed-user counting); <see cref="Grains.Stats.StatsScope.Total"/> for any.</summary>
@@ -35,11 +38,25 @@ public sealed class ReferralState : ICountedState
     /// <summary>Goes up with every stored change of what the user counts (each committed to the figures in the same write).</summary>
     [Id(10)] public long Revision { get; set; }
 
+    /// <summary>The rewards' amounts by status: the totals of the whole ledger.</summary>
+    [Id(11)] public long PendingFen { get; set; }
+
+    [Id(12)] public long GrantedFen { get; set; }
+
+    [Id(13)] public long ReversedFen { get; set; }
+
+    /// <summary>How many rewards the ledger holds: the newest one's sequence number.</summary>
+    [Id(14)] public long RewardCount { get; set; }
+
+    /// <summary>The newest rewards, oldest first (at most <see cref="RewardLedger.RecentCount"/>): the first page.</summary>
+    [Id(15)] public List<RecentReward> RecentRewards { get; set; } = [];
+
     /// <summary>What the write in progress changes in the figures (set by the grain, never stored).</summary>
     [field: NonSerialized]
     public CountedChanges? Uncommitted { get; set; }
 }
 
+/// <summary>A reward as states written before the ledger left the state hold it.</summary>
 [GenerateSerializer, Alias("grouppay.Reward")]
 public sealed class Reward
 {
@@ -53,6 +70,19 @@ public sealed class Reward
 
     /// <summary>When the reward becomes granted (group complete + freeze); null until the group completes.</summary>
     [Id(4)] public DateTimeOffset? GrantAt { get; set; }
+}
+
+/// <summary>One of the newest rewards, as the first page shows it.</summary>
+[GenerateSerializer, Alias("grouppay.RecentReward")]
+public sealed class RecentReward
+{
+    [Id(0)] public long Sequence { get; set; }
+
+    [Id(1)] public required string PaymentId { get; set; }
+
+    [Id(2)] public long AmountFen { get; set; }
+
+    [Id(3)] public RewardStatus Status { get; set; }
 }
 
 [GenerateSerializer, Alias("grouppay.ReferralCodeState")]

@@ -267,6 +267,36 @@ public sealed class GroupApiTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task MyRewardsPageNewestFirstWithTheTotalsOfAllOfThem()
+    {
+        using var inviter = await fixture.SignInAsync();
+        var grain = fixture.Grains.GetGrain<Grains.Referrals.IReferralGrain>(inviter.Openid);
+        for (var i = 0; i < 25; i++)
+        {
+            await grain.AddPendingRewardAsync(new Grains.Referrals.RewardEntry($"gpage{i:d5}P2", "c1", 100, DailyCap: 100, DateTimeOffset.UtcNow));
+        }
+
+        var ids = new List<string>();
+        string? after = null;
+        do
+        {
+            var page = await inviter.GetJsonAsync("/api/me/rewards?limit=10" + (after is null ? "" : "&after=" + after));
+            Assert.Equal(2500, page.GetProperty("pendingFen").GetInt64());
+            ids.AddRange(page.GetProperty("rewards").EnumerateArray().Select(r => r.GetProperty("paymentId").GetString()!));
+            after = page.GetProperty("next").GetString();
+        }
+        while (after is not null);
+        Assert.Equal([.. Enumerable.Range(0, 25).Reverse().Select(i => $"gpage{i:d5}P2")], ids);
+        Assert.Equal(20, (await inviter.GetJsonAsync("/api/me/rewards")).GetProperty("rewards").GetArrayLength()); // the default page
+
+        foreach (var query in (string[])["limit=0", "limit=101", "after=abc", "after=0", "after=-5", "after=%2B5"])
+        {
+            using var refused = await inviter.Http.GetAsync("/api/me/rewards?" + query);
+            await Json.ProblemAsync(refused, HttpStatusCode.BadRequest, "invalid-request");
+        }
+    }
+
+    [Fact]
     public async Task MyGroupsAndRewardsFollowAReferredFriendsPayment()
     {
         var campaignId = await fixture.DefineCampaignAsync(groupSize: 2, inviterRewardFen: 150);
@@ -282,7 +312,8 @@ public sealed class GroupApiTests(GatewayFixture fixture)
 
         var rewards = await GatewayFixture.EventuallyAsync(
             () => leader.GetJsonAsync("/api/me/rewards"), r => r.GetProperty("rewards").GetArrayLength() == 1);
-        Assert.Equal(["referralCode", "invitedCount", "pendingFen", "grantedFen", "reversedFen", "rewards"], rewards.PropertyNames());
+        Assert.Equal(["referralCode", "invitedCount", "pendingFen", "grantedFen", "reversedFen", "rewards", "next"], rewards.PropertyNames());
+        Assert.Equal(JsonValueKind.Null, rewards.GetProperty("next").ValueKind);
         Assert.Equal(referralCode, rewards.GetProperty("referralCode").GetString());
         Assert.Equal(1, rewards.GetProperty("invitedCount").GetInt32());
         Assert.Equal(150, rewards.GetProperty("pendingFen").GetInt64());

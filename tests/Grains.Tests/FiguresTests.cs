@@ -162,6 +162,32 @@ public sealed class CountedGrainStorageTests(ClusterFixture fixture) : IAsyncDis
     }
 
     [Fact]
+    public async Task AWritesOtherKeysAreAppliedWithTheStateAndARefusedWriteAppliesNone()
+    {
+        var serviceId = "counted-test-" + Guid.NewGuid().ToString("N")[..8];
+        var (storage, _) = Store(serviceId);
+        var userId = GrainId.Create("referral", "o-writes");
+        static CountedChanges Writes(string member) => new CountedChanges()
+            .Write(new StoreWrite(StoreCommand.HashSet, "referral/o-writes/rewards", member, "v-" + member))
+            .Write(new StoreWrite(StoreCommand.SortedSetAdd, "referral/o-writes/order", "1", member))
+            .Write(new StoreWrite(StoreCommand.HashIncrement, "referral/o-writes/day/2026-12-01", "c1", "1"));
+        var written = new GrainState<Referrals.ReferralState>(new Referrals.ReferralState { Uncommitted = Writes("p1") });
+        await storage.WriteStateAsync("referral", userId, written);
+        var stale = new GrainState<Referrals.ReferralState>(new Referrals.ReferralState { Uncommitted = Writes("p2") }) { ETag = "not-the-stored-one" };
+        await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("referral", userId, stale));
+        written.State!.Uncommitted = new CountedChanges().Write(new StoreWrite(StoreCommand.SortedSetRemove, "referral/o-writes/order", "p1"));
+        await storage.WriteStateAsync("referral", userId, written);
+
+        await using var redis = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(fixture.StoreConnectionString);
+        var db = redis.GetDatabase();
+        var prefix = serviceId + "/referral/o-writes/";
+        Assert.Equal([("p1", "v-p1")], (await db.HashGetAllAsync(prefix + "rewards")).Select(e => (e.Name.ToString(), e.Value.ToString())));
+        Assert.Equal(0, await db.SortedSetLengthAsync(prefix + "order"));
+        Assert.Equal(1, (long)await db.HashGetAsync(prefix + "day/2026-12-01", "c1"));
+        Assert.NotNull(await db.KeyTimeToLiveAsync(prefix + "day/2026-12-01"));
+    }
+
+    [Fact]
     public async Task ItReadsWhatOrleansRedisGrainStorageWrote()
     {
         // A campaign's state is written by Orleans' own provider; the counted one reads the same key and fields.
