@@ -67,7 +67,7 @@ public sealed class SiloProcessClusterTests(RedisServer redis) : IClassFixture<R
 
         Assert.True(read, "the campaign could not be read after the kill. Survivor output:\n" + survivor.Output);
         Assert.NotNull(view);
-        Assert.Equal(Definition, view.Definition);
+        Assert.Equal(Definition with { StockShards = 1 }, view.Definition); // stored with the shares chosen for its stock
         Assert.Equal(campaignId, view.CampaignId);
         var newHost = await client.Client.GetGrain<IManagementGrain>(0).GetActivationAddress(campaign);
         Assert.Equal(survivor.Options.SiloPort, newHost?.Endpoint.Port);
