@@ -108,6 +108,44 @@ internal static class NotifyBenchmark
         return new PathReport(number, title, measured, cpu, busy, commands, []);
     }
 
+    /// <summary>What the live state costs after the setup: Redis memory, the reminders' one sorted set (one reminder per
+    /// open group), and the silos' resident memory per live group.</summary>
+    private static async Task<string> LiveStateAsync(StoreServer store, GroupPayCluster cluster, int groups)
+    {
+        var db = store.Admin.GetDatabase();
+        const string Reminders = "grouppay-bench/reminders";
+        var reminders = await db.SortedSetLengthAsync(Reminders);
+        long? reminderBytes;
+        try
+        {
+            reminderBytes = (long?)await db.ExecuteAsync("MEMORY", "USAGE", Reminders, "SAMPLES", "0");
+        }
+        catch (StackExchange.Redis.RedisException)
+        {
+            reminderBytes = null; // a server without MEMORY USAGE (Garnet)
+        }
+        var info = await store.Admin.GetServer(store.Admin.GetEndPoints()[0]).InfoAsync("memory");
+        var used = info.SelectMany(g => g).FirstOrDefault(p => p.Key == "used_memory").Value;
+        var silos = cluster.Processes.Where(p => p.Name.StartsWith("silo", StringComparison.Ordinal)).ToList();
+        var rss = silos.Sum(p => ResidentBytes(p.Id));
+        return string.Create(CultureInfo.InvariantCulture,
+            $"live state: Redis used_memory {long.Parse(used ?? "0", CultureInfo.InvariantCulture) / 1048576.0:0} MiB; reminders {reminders} in one sorted set of {(reminderBytes ?? 0) / 1048576.0:0.0} MiB ({(reminders > 0 ? (reminderBytes ?? 0) / reminders : 0)} B each); silo RSS {rss / 1048576.0:0} MiB ({rss / Math.Max(1, groups)} B per live group, the referral grains included)");
+    }
+
+    /// <summary>VmRSS of a process (Linux), in bytes; 0 when unreadable.</summary>
+    private static long ResidentBytes(int pid)
+    {
+        try
+        {
+            var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
+    }
+
     /// <summary>Path 3: the real processes, one valid notify per live attempt.</summary>
     private static async Task<PathReport> RunGroupPayAsync(BenchOptions options, Layout layout, StoreServer store, string logDir, string tag, CancellationToken cancellationToken)
     {
@@ -125,6 +163,8 @@ internal static class NotifyBenchmark
         var setup = clock.Elapsed;
         notes.Add(string.Create(CultureInfo.InvariantCulture,
             $"setup: {total} groups in {(total + options.GroupsPerCampaign - 1) / options.GroupsPerCampaign} campaigns of {options.GroupsPerCampaign}, each CreateAsync, the leader's RecordGroupAsync + GetProfileAsync, PayAsync, in {setup.TotalSeconds:0.0} s ({total / setup.TotalSeconds:0}/s, {options.SetupConcurrency} concurrent)"));
+        Console.WriteLine("  " + notes[^1]);
+        notes.Add(await LiveStateAsync(store, cluster, total));
         Console.WriteLine("  " + notes[^1]);
 
         var now = DateTimeOffset.UtcNow;
