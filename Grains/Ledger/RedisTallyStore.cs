@@ -49,7 +49,8 @@ public sealed class RedisTallyStore(IOptions<TallyStoreOptions> options, IOption
 
     private string Prefix => cluster.Value.ServiceId + "/";
 
-    private Task<IDatabase> DatabaseAsync() => _redis.DatabaseAsync();
+    /// <summary>The figures' store connection, shared with <see cref="Referrals.ReferralStore"/> (same Redis).</summary>
+    internal Task<IDatabase> DatabaseAsync() => _redis.DatabaseAsync();
 
     /// <summary>Adds counter increments once per <paramref name="batchId"/> (a resent batch is not counted again).</summary>
     public async Task<bool> AddAsync(string batchId, IReadOnlyCollection<CounterIncrement> increments)

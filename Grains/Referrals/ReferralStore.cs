@@ -20,17 +20,9 @@ namespace GroupPay.Grains.Referrals;
 /// The grain writes the reward keys only through its state's write (<see cref="CountedChanges.Writes"/>), so they hold
 /// exactly what the stored state has seen; this class reads them, adds invitees, and copies an old state's ledger in.
 /// </summary>
-public sealed class ReferralStore(IOptions<TallyStoreOptions> options, IOptions<ClusterOptions> cluster) : IAsyncDisposable
+public sealed class ReferralStore(RedisTallyStore figures, IOptions<TallyStoreOptions> options, IOptions<ClusterOptions> cluster)
 {
     private const int MigrationBatch = 1000;
-
-    private readonly LazyRedisConnection _redis = new(() =>
-    {
-        var configuration = ConfigurationOptions.Parse(options.Value.ConnectionString
-            ?? throw new InvalidOperationException("TallyStore:ConnectionString is not set (the silo sets it to its grain store)."));
-        configuration.AbortOnConnectFail = false;
-        return configuration;
-    });
 
     private string Prefix => cluster.Value.ServiceId + "/";
 
@@ -45,9 +37,9 @@ public sealed class ReferralStore(IOptions<TallyStoreOptions> options, IOptions<
     public static string DayKey(string openid, DateOnly chinaDay) =>
         $"referral/{openid}/day/{chinaDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
 
-    private Task<IDatabase> DatabaseAsync() => _redis.DatabaseAsync();
+    // The figures' connection: the same Redis, one connection for both.
+    private Task<IDatabase> DatabaseAsync() => figures.DatabaseAsync();
 
-    public ValueTask DisposeAsync() => _redis.DisposeAsync();
 
     /// <summary>Adds an invitee; false when they were already one.</summary>
     public async Task<bool> AddInviteeAsync(string openid, string invitee)
