@@ -37,6 +37,10 @@ internal sealed record BenchOptions
     /// profiled run are a little lower: perf shares the cores).</summary>
     public bool Profile { get; init; }
 
+    /// <summary>Path 3: after the setup, break the silos' managed heap down by type (ClrMD; the silo is suspended
+    /// while its heap is walked, so this runs before the measured phase).</summary>
+    public bool Heap { get; init; }
+
     /// <summary>Results and every process's log; default <c>.data/bench/&lt;time&gt;</c> under the repository.</summary>
     public string? OutputDir { get; init; }
 
@@ -60,6 +64,7 @@ internal sealed record BenchOptions
                 "--paths" => options with { Paths = Value().Split(',').Select(p => Int(p, name, 1, 3)).ToHashSet() },
                 "--out" => options with { OutputDir = Value() },
                 "--profile" => options with { Profile = true },
+                "--heap" => options with { Heap = true },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
@@ -71,10 +76,11 @@ internal sealed record BenchOptions
 
           run [--concurrency 64] [--warmup 20000] [--requests 30000] [--max-seconds 30] [--paths 1,2,3]
               [--store auto|redis-server|garnet] [--silos 1] [--groups-per-campaign 200] [--setup-concurrency 64]
-              [--profile] [--out DIR]
+              [--profile] [--heap] [--out DIR]
 
         Paths: 1 = parse + verify only (the ceiling); 2 = parse + verify + one Redis HSET (the plain alternative);
                3 = the real gateway -> OrderGrain on real silos -> durable state write, one notify per live attempt.
+        --heap: after the setup, the silos' managed heap by type (bytes and objects per live group), before measuring.
         --profile: CPU samples of the gateway and the silos during path 3 (Linux perf), by process, module and method.
         """;
 

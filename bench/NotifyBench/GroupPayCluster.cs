@@ -89,6 +89,10 @@ internal sealed class GroupPayCluster : IAsyncDisposable
                 // Every attempt gets its notify within the run: no orderquery reconciliation sweeps mid-measurement.
                 ["Orders__ReconcileAfter"] = "01:00:00",
             };
+            foreach (var (key, value) in GcPauseLog.Variables(Path.Combine(logDir, $"gc-silo{n}.csv")))
+            {
+                environment[key] = value;
+            }
             foreach (var (key, value) in Passed("BENCH_SILO_"))
             {
                 environment[key] = value;
@@ -107,6 +111,10 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             ["Gateway__PublicBaseUrl"] = gatewayUrl,
             ["Gateway__AdminKey"] = "bench-admin-key-0000000000",
         };
+        foreach (var (key, value) in GcPauseLog.Variables(Path.Combine(logDir, "gc-gateway.csv")))
+        {
+            gatewayEnvironment[key] = value;
+        }
         foreach (var (key, value) in Passed("BENCH_GATEWAY_"))
         {
             gatewayEnvironment[key] = value;

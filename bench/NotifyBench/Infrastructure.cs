@@ -81,19 +81,23 @@ internal sealed class CpuSample
 {
     private readonly Dictionary<string, TimeSpan> _times;
 
-    private CpuSample(Dictionary<string, TimeSpan> times, MachineCpu machine, long timestamp)
+    private CpuSample(Dictionary<string, TimeSpan> times, MachineCpu machine, long timestamp, DateTime utc)
     {
         _times = times;
         Machine = machine;
         Timestamp = timestamp;
+        Utc = utc;
     }
 
     public MachineCpu Machine { get; }
 
     public long Timestamp { get; }
 
+    /// <summary>Wall-clock time of the sample, to match other processes' logs (the GC pause logs).</summary>
+    public DateTime Utc { get; }
+
     public static CpuSample Take(IEnumerable<(string Name, Func<TimeSpan> Cpu)> processes) =>
-        new(processes.ToDictionary(p => p.Name, p => p.Cpu()), MachineCpu.Read(), Stopwatch.GetTimestamp());
+        new(processes.ToDictionary(p => p.Name, p => p.Cpu()), MachineCpu.Read(), Stopwatch.GetTimestamp(), DateTime.UtcNow);
 
     /// <summary>Per process: CPU seconds used since <paramref name="before"/>.</summary>
     public IReadOnlyList<(string Name, TimeSpan Cpu)> Since(CpuSample before) =>

@@ -166,6 +166,16 @@ internal static class NotifyBenchmark
         Console.WriteLine("  " + notes[^1]);
         notes.Add(await LiveStateAsync(store, cluster, total));
         Console.WriteLine("  " + notes[^1]);
+        if (options.Heap)
+        {
+            foreach (var silo in cluster.Processes.Where(p => p.Name.StartsWith("silo", StringComparison.Ordinal)))
+            {
+                var heap = HeapBreakdown.Describe(silo.Id, total);
+                await File.WriteAllTextAsync(Path.Combine(logDir, "..", $"heap-{silo.Name.Replace(' ', '-')}.md"), heap, cancellationToken);
+                notes.Add($"{silo.Name} after the setup, {heap}");
+                Console.WriteLine("  " + notes[^1]);
+            }
+        }
 
         var now = DateTimeOffset.UtcNow;
         var bodies = attempts.Select((a, i) => Merchant.PaymentNotify(a.OutTradeNo, TransactionId(3, i), a.AmountFen, a.PayerOpenid, a.GroupId, now)).ToArray();
@@ -179,6 +189,11 @@ internal static class NotifyBenchmark
         var (measured, cpu, busy, commands, warmup, samples, table) =
             await MeasureWithWarmupAsync(cluster.NotifyUri, bodies, options, processes, store, cancellationToken, profile,
                 Path.GetFullPath(Path.Combine(logDir, "..", "profile")));
+        foreach (var (name, file) in GcLogs(logDir, options.Silos))
+        {
+            notes.Add($"runtime pauses in the measured phase, {name}: {GcPauseLog.Read(file, samples.Start.Utc, samples.End.Utc)}");
+            Console.WriteLine("  " + notes[^1]);
+        }
         if (options.Profile)
         {
             notes.Add("profiled run (perf sampling the gateway and the silos during the measured phase)");
@@ -216,6 +231,11 @@ internal static class NotifyBenchmark
         Console.WriteLine("  " + notes[^1]);
         return new PathReport(3, Title, measured, cpu, busy, commands, notes);
     }
+
+    /// <summary>The pause logs the gateway and the silos write (bench/GcPauses, loaded by GroupPayCluster).</summary>
+    private static IEnumerable<(string Name, string File)> GcLogs(string logDir, int silos) =>
+        [("gateway", Path.Combine(logDir, "gc-gateway.csv")),
+         .. Enumerable.Range(1, silos).Select(n => ($"silo {n}", Path.Combine(logDir, $"gc-silo{n}.csv")))];
 
     private static async Task<(PhaseResult Measured, IReadOnlyList<(string, TimeSpan)> Cpu, double Busy, IReadOnlyDictionary<string, long> Commands)> MeasureAsync(
         Uri uri, byte[][] bodies, BenchOptions options, List<(string, Func<TimeSpan>)> processes, StoreServer store, CancellationToken cancellationToken)

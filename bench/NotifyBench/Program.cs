@@ -9,6 +9,11 @@ try
     {
         case "serve":
             return await ComparisonServers.RunAsync(args[1..]);
+        case "heap" when args.Length >= 2:
+            // The same breakdown that --heap adds to path 3, for any .NET process: heap <pid> [live groups].
+            Console.WriteLine(HeapBreakdown.Describe(int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture),
+                args.Length > 2 ? int.Parse(args[2], System.Globalization.CultureInfo.InvariantCulture) : 1));
+            return 0;
         case "run" when args.Skip(1).Any(a => a is "-h" or "--help"):
             Console.WriteLine(BenchOptions.Usage);
             return 0;

@@ -37,6 +37,11 @@ internal sealed class StoreServer : IAsyncDisposable
             throw new InvalidOperationException("redis-server is not installed (apt-get install redis-server), or use --store garnet.");
         }
         var useRedis = kind != "garnet" && redisServer is not null;
+        // Every run starts from an empty store (an --out directory used before holds the last run's append-only file).
+        if (Directory.Exists(dataDir))
+        {
+            Directory.Delete(dataDir, recursive: true);
+        }
         Directory.CreateDirectory(dataDir);
         var port = FreePort.Get();
         ChildProcess process;
