@@ -8,7 +8,7 @@ namespace GroupPay.Grains.Referrals;
 
 /// <summary>Placed on the silo of its first caller (usually the user's group), so the order grain's referral
 /// messages stay local instead of crossing to another silo.</summary>
-[GrainType("referral"), PreferLocalPlacement]
+[GrainType("referral"), PreferLocalPlacement, CollectionAgeLimit(Minutes = CollectionAges.ReferralMinutes)]
 public sealed class ReferralGrain(
     [PersistentState("referral", GrainStorage.Counted)] IPersistentState<ReferralState> state,
     ReferralStore ledger,
@@ -346,7 +346,7 @@ public sealed class ReferralGrain(
     }
 }
 
-[GrainType("referral-code")]
+[GrainType("referral-code"), CollectionAgeLimit(Minutes = CollectionAges.OneCallMinutes)]
 public sealed class ReferralCodeGrain(
     [PersistentState("code", GrainStorage.Name)] IPersistentState<ReferralCodeState> state) : Grain, IReferralCodeGrain
 {
