@@ -16,7 +16,7 @@ namespace GroupPay.Grains;
 public static class GrainServiceCollectionExtensions
 {
     /// <summary>What the grains need in a silo besides Orleans itself and the WeChat Pay client: the clock,
-    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the users' invitees and reward ledgers (<see cref="ReferralStore"/>), the order timings (section <c>Orders</c>), the split stock's (section <c>Stock</c>), the settled groups' archive (<c>ConnectionStrings:Archive</c>, PostgreSQL; none when unset), the operator queue's
+    /// the figures' and ledger's store (<see cref="RedisTallyStore"/>; what groups and users count is written with their state by <see cref="CountedGrainStorage"/>), the users' invitees and reward ledgers (<see cref="ReferralStore"/>), the order timings (section <c>Orders</c>), the split stock's (section <c>Stock</c>), the settled groups' and users' archive (<c>ConnectionStrings:Archive</c>, PostgreSQL; none when unset), the users' retention (section <c>Referrals</c>), the operator queue's
     /// gauges (<see cref="OperatorQueueMetrics"/>), and the daily reconciliation's settings (section <c>Reconciliation</c>)
     /// and the start of its schedule (<see cref="ReconciliationStarter"/>).</summary>
     public static IServiceCollection AddGroupPayGrains(this IServiceCollection services)
@@ -30,6 +30,8 @@ public static class GrainServiceCollectionExtensions
         services.AddOptions<OrderOptions>().BindConfiguration(OrderOptions.SectionName);
         services.AddOptions<StockOptions>().BindConfiguration(StockOptions.SectionName);
         services.TryAddSingleton(sp => PostgresGroupArchive.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<Serializer>()));
+        services.TryAddSingleton(sp => PostgresUserArchive.From(sp.GetRequiredService<IConfiguration>(), sp.GetRequiredService<Serializer>()));
+        services.AddOptions<ReferralOptions>().BindConfiguration(ReferralOptions.SectionName);
         services.AddMetrics();
         services.TryAddSingleton<OutboxMetrics>();
         services.TryAddSingleton<OperatorQueueMetrics>();

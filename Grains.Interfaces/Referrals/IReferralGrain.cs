@@ -97,3 +97,12 @@ public interface IReferralCodeGrain : IGrainWithStringKey
     [Alias("ResolveAsync")]
     Task<string?> ResolveAsync();
 }
+
+/// <summary>The user grain's own wake-up: carries out its pending effects (the archiving) after the turn that recorded
+/// them.</summary>
+[Alias("grouppay.IReferralEffects")]
+public interface IReferralEffects : IGrainWithStringKey
+{
+    [OneWay, Alias("DrainAsync")]
+    Task DrainAsync();
+}

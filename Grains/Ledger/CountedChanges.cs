@@ -27,6 +27,12 @@ public enum StoreCommand
 
     /// <summary><c>ZREM key member</c>.</summary>
     SortedSetRemove,
+
+    /// <summary><c>SADD key member</c>.</summary>
+    SetAdd,
+
+    /// <summary><c>SREM key member</c>.</summary>
+    SetRemove,
 }
 
 /// <summary>A write to a key under <c>{ServiceId}/</c> (<paramref name="Key"/> without that prefix) that the state's
@@ -65,13 +71,21 @@ public sealed class CountedChanges
     /// Redis' own expiry); <see cref="TimeSpan.MaxValue"/> removes an expiry set before; null leaves it as it is.</summary>
     public TimeSpan? StateExpiry { get; set; }
 
+    /// <summary>Keys under <c>{ServiceId}/</c> (without that prefix) that live and leave with the state: they get the same
+    /// <see cref="StateExpiry"/>, after the write's other commands (a user's ledger and referral code,
+    /// docs/retention.md). Ignored while <see cref="StateExpiry"/> is null.</summary>
+    public List<string> CompanionKeys { get; } = [];
+
     public bool IsEmpty => NewGroup is null && StateExpiry is null && _ledger.Count == 0 && _writes.Count == 0 && !MovesCounters;
+
+    /// <summary>True for the commands that take a member and no value.</summary>
+    public static bool TakesOneArgument(StoreCommand command) => command is StoreCommand.SortedSetRemove or StoreCommand.SetAdd or StoreCommand.SetRemove;
 
     /// <summary>Adds a write to another key, applied after the state's.</summary>
     public CountedChanges Write(StoreWrite write)
     {
         ArgumentException.ThrowIfNullOrEmpty(write.Key);
-        if (write.Value is null != write.Command is StoreCommand.SortedSetRemove)
+        if (write.Value is null != TakesOneArgument(write.Command))
         {
             throw new ArgumentException($"{write.Command} takes {(write.Value is null ? "a value" : "no value")}.", nameof(write));
         }

@@ -27,7 +27,8 @@ public sealed class CountedGrainStorage(
     // it, 'persist' to remove it, or seconds), then three counted lists, their
     // keys in KEYS in the same order: n, n × (counter, delta) of a stats hash; m, m × (field, value) of a ledger day;
     // k, k × (group) of a campaign's group set; w, w × (command, argument[, value]) of a write to another key
-    // (StoreWrite: HSET, HINCRBY then EXPIRE, ZADD score member, ZREM).
+    // (StoreWrite: HSET, HINCRBY then EXPIRE, ZADD score member, ZREM, SADD, SREM); last c, the number of companion keys
+    // (CountedChanges.CompanionKeys, after the writes' keys in KEYS) that get the state's expiry ARGV[5] too (absent: 0).
     internal const string WriteScript = """
         local etag = redis.call('HGET', KEYS[1], 'etag')
         if not ((not etag and ARGV[1] == '') or etag == ARGV[1]) then
@@ -64,8 +65,8 @@ public sealed class CountedGrainStorage(
         i = i + 1
         for _ = 1, tonumber(ARGV[i]) do
           local command = ARGV[i + 1]
-          if command == 'ZREM' then
-            redis.call('ZREM', KEYS[k], ARGV[i + 2])
+          if command == 'ZREM' or command == 'SADD' or command == 'SREM' then
+            redis.call(command, KEYS[k], ARGV[i + 2])
             i = i + 2
           else
             redis.call(command, KEYS[k], ARGV[i + 2], ARGV[i + 3])
@@ -73,6 +74,15 @@ public sealed class CountedGrainStorage(
               redis.call('EXPIRE', KEYS[k], ttl)
             end
             i = i + 3
+          end
+          k = k + 1
+        end
+        i = i + 1
+        for _ = 1, tonumber(ARGV[i] or '0') do
+          if ARGV[5] == 'persist' then
+            redis.call('PERSIST', KEYS[k])
+          elseif ARGV[5] ~= '' then
+            redis.call('EXPIRE', KEYS[k], ARGV[5])
           end
           k = k + 1
         end
@@ -214,6 +224,8 @@ public sealed class CountedGrainStorage(
                 StoreCommand.HashIncrement => "HINCRBY",
                 StoreCommand.SortedSetAdd => "ZADD",
                 StoreCommand.SortedSetRemove => "ZREM",
+                StoreCommand.SetAdd => "SADD",
+                StoreCommand.SetRemove => "SREM",
                 _ => throw new ArgumentOutOfRangeException(nameof(changes), write.Command, "Not a command the write script runs."),
             });
             args.Add(write.Argument);
@@ -221,6 +233,12 @@ public sealed class CountedGrainStorage(
             {
                 args.Add(value);
             }
+        }
+        var companions = changes?.StateExpiry is null ? [] : changes.CompanionKeys;
+        args.Add(companions.Count);
+        foreach (var key in companions)
+        {
+            keys.Add(prefix + key);
         }
     }
 }

@@ -1,20 +1,32 @@
 using System.Security.Cryptography;
+using GroupPay.Grains.Archive;
 using GroupPay.Grains.Ledger;
 using GroupPay.Grains.Orders;
+using GroupPay.Grains.Outbox;
 using GroupPay.Grains.Stats;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Orleans.Placement;
 
 namespace GroupPay.Grains.Referrals;
 
 /// <summary>Placed on the silo of its first caller (usually the user's group), so the order grain's referral
-/// messages stay local instead of crossing to another silo.</summary>
+/// messages stay local instead of crossing to another silo. With an archive configured, a settled user is archived
+/// and then leaves the grain store (<see cref="UserRetention"/>, docs/retention.md); a user found only in the archive
+/// is restored into it on activation.</summary>
 [GrainType("referral"), PreferLocalPlacement, CollectionAgeLimit(Minutes = CollectionAges.ReferralMinutes)]
-public sealed class ReferralGrain(
+public sealed partial class ReferralGrain(
     [PersistentState("referral", GrainStorage.Counted)] IPersistentState<ReferralState> state,
     ReferralStore ledger,
-    TimeProvider timeProvider) : Grain, IReferralGrain, IRemindable
+    IUserArchive archive,
+    IOptions<ReferralOptions> options,
+    IOptions<OrderOptions> orderOptions,
+    TimeProvider timeProvider,
+    ILogger<ReferralGrain> logger) : Grain, IReferralGrain, IReferralEffects, IRemindable
 {
     private const string GrantReminder = "grant";
+    private const string WakeReminder = "wake";
+    private static readonly TimeSpan ReminderPeriod = TimeSpan.FromMinutes(1);
     private const int MaxChainDepth = 16;
     private const string CodeAlphabet = "23456789abcdefghjkmnpqrstuvwxyz";
 
@@ -65,12 +77,24 @@ public sealed class ReferralGrain(
 
     public Task<string?> GetInviterAsync() => Task.FromResult(State.InviterOpenid);
 
-    /// <summary>Invitees are a set in Redis (<see cref="ReferralStore"/>), added to directly: counted once however
-    /// often, and never in the state.</summary>
+    /// <summary>Invitees are a set in Redis (<see cref="ReferralStore"/>): counted once however often, and never in the
+    /// state. Without an archive they are added to directly; with one, a new invitee is a change the archive must see
+    /// (and that keeps the user's keys), so it is added in the state's write.</summary>
     public async Task AddInviteeAsync(string inviteeOpenid)
     {
         ArgumentException.ThrowIfNullOrEmpty(inviteeOpenid);
-        await ledger.AddInviteeAsync(Openid, inviteeOpenid);
+        if (!archive.IsEnabled)
+        {
+            await ledger.AddInviteeAsync(Openid, inviteeOpenid);
+            return;
+        }
+        if (await ledger.IsInviteeAsync(Openid, inviteeOpenid))
+        {
+            return;
+        }
+        var writes = new CountedChanges();
+        UserRetention.AddInvitee(Openid, inviteeOpenid, writes);
+        await WriteAsync(writes);
     }
 
     public async Task<PayerRecord> RecordPaymentAsync(string paymentId, string campaignId)
@@ -104,8 +128,33 @@ public sealed class ReferralGrain(
     /// <paramref name="writes"/>.</summary>
     private async Task WriteAsync(CountedChanges? writes = null)
     {
-        var counts = Counted();
         var changes = writes ?? new CountedChanges();
+        if (archive.IsEnabled)
+        {
+            if (!state.RecordExists)
+            {
+                // A new user: every change of theirs is marked for the archive from the first, so there is no
+                // ledger from before to walk.
+                State.LedgerWalked = true;
+            }
+            UserRetention.Changed(State, Openid, changes, Now, options.Value.ArchiveAfter);
+            await ScheduleWakeAsync();
+        }
+        await StoreAsync(changes);
+        if (State.Outbox.Any(e => e.NotBefore <= Now))
+        {
+            await this.AsReference<IReferralEffects>().DrainAsync();
+        }
+    }
+
+    private DateTimeOffset Now => timeProvider.GetUtcNow();
+
+    /// <summary>Stores the state with <paramref name="changes"/> and what it changes in the figures; the keys get their
+    /// expiry in the write after the archive became current and lose it in the next (<see cref="UserRetention.Expiry"/>).</summary>
+    private async Task StoreAsync(CountedChanges? changes)
+    {
+        var counts = Counted();
+        changes ??= new CountedChanges();
         foreach (var scope in counts.Keys.Union(_committedCounts.Keys))
         {
             changes.AddCounts(scope, _committedCounts.GetValueOrDefault(scope), counts.GetValueOrDefault(scope) ?? []);
@@ -114,19 +163,122 @@ public sealed class ReferralGrain(
         {
             State.Revision++;
         }
+        if (UserRetention.Expiry(_storedArchivedAt, State.ArchivedAt, options.Value.Retention) is { } expiry)
+        {
+            changes.StateExpiry = expiry;
+            changes.CompanionKeys.AddRange(UserRetention.CompanionKeys(Openid, State.ReferralCode));
+        }
         await state.WriteOrReloadAsync(this, changes.IsEmpty ? null : changes);
         _committedCounts = counts;
+        _storedArchivedAt = State.ArchivedAt;
     }
+
+    /// <summary>When the stored state's archive became current (null: it is not, and the keys do not expire).</summary>
+    private DateTimeOffset? _storedArchivedAt;
 
     /// <summary>What the stored state counts, by scope: the baseline of the next write's changes.</summary>
     private Dictionary<string, Dictionary<string, long>> _committedCounts = [];
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        if (!state.RecordExists && archive.IsEnabled && await archive.FindAsync(Openid) is { } archived)
+        {
+            await RestoreAsync(archived);
+            return;
+        }
         _committedCounts = Counted();
+        _storedArchivedAt = State.ArchivedAt;
         if (State.Invitees.Count > 0 || State.Rewards.Count > 0)
         {
             await MigrateAsync();
+        }
+    }
+
+    /// <summary>
+    /// A user whose keys expired: their ledger is copied back from the archive (rewards and invitees, in batches, with
+    /// commands that set what the archive holds, so a restore that fails half way is repeated to the same result), their
+    /// code is claimed again, and their state is stored as archived, so their keys expire again a retention from now
+    /// unless they change. What they counted in the figures was counted when it happened: the restore counts nothing.
+    /// </summary>
+    private async Task RestoreAsync(ArchivedUser archived)
+    {
+        var none = new Dictionary<(DateOnly Day, string CampaignId), long>();
+        for (long after = 0; ;)
+        {
+            var rewards = await archive.RewardsAsync(Openid, after, UserRetention.Batch);
+            if (rewards.Count == 0)
+            {
+                break;
+            }
+            await ledger.CopyInAsync(Openid, [], rewards, none);
+            after = rewards[^1].Sequence;
+        }
+        for (string? after = null; ;)
+        {
+            var invitees = await archive.InviteesAsync(Openid, after, UserRetention.Batch);
+            if (invitees.Count == 0)
+            {
+                break;
+            }
+            await ledger.CopyInAsync(Openid, invitees, [], none);
+            after = invitees[^1];
+        }
+        if (archived.State.ReferralCode is { } code && !await GrainFactory.GetGrain<IReferralCodeGrain>(code).ClaimAsync(Openid))
+        {
+            throw new InvalidOperationException($"The archived referral code of user {UserEffectHandler.Masked(Openid)} is held by another user.");
+        }
+        state.State = archived.State;
+        _committedCounts = Counted();
+        _storedArchivedAt = null;
+        await StoreAsync(null);
+        var user = UserEffectHandler.Masked(Openid);
+        LogRestored(logger, user, archived.ArchivedAt);
+    }
+
+    /// <summary>Carries out the due effects (one step of the archiving per turn), then stores the state with what they
+    /// changed; what is still due runs in a turn of its own.</summary>
+    public async Task DrainAsync()
+    {
+        if (!state.RecordExists || !State.Outbox.Any(e => e.NotBefore <= Now))
+        {
+            return;
+        }
+        var order = orderOptions.Value;
+        var runner = new OutboxRunner<PendingEffect>(
+            new OutboxLimits(order.MaxEffectsPerDrain, order.DrainBudget, order.MaxRetryDelay, order.EffectEscalateAfter), timeProvider);
+        var writes = new CountedChanges();
+        await runner.RunDueAsync(State.Outbox, new UserEffectHandler(GrainFactory, Openid, State, ledger, archive, writes, timeProvider, logger));
+        await ScheduleWakeAsync();
+        await StoreAsync(writes);
+        if (runner.AnyDue(State.Outbox))
+        {
+            await this.AsReference<IReferralEffects>().DrainAsync();
+        }
+    }
+
+    /// <summary>Keeps one <c>wake</c> reminder while the outbox holds anything (<see cref="UserRetention.NextWake"/>),
+    /// registering it again only when it must fire sooner, or later once it has fired; unregistered with the outbox
+    /// empty.</summary>
+    private async Task ScheduleWakeAsync()
+    {
+        var now = Now;
+        if (UserRetention.NextWake(State, now, ReminderPeriod) is not { } target)
+        {
+            if (State.WakeAt is not null)
+            {
+                if (await this.GetReminder(WakeReminder) is { } reminder)
+                {
+                    await this.UnregisterReminder(reminder);
+                }
+                State.WakeAt = null;
+            }
+            return;
+        }
+        var registered = State.WakeAt;
+        if (registered is null || target < registered || (registered <= now && target > now + ReminderPeriod))
+        {
+            await this.RegisterOrUpdateReminder(WakeReminder, target - now, ReminderPeriod);
+            State.WakeAt = target;
         }
     }
 
@@ -289,6 +441,11 @@ public sealed class ReferralGrain(
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {
+        if (reminderName == WakeReminder)
+        {
+            await this.AsReference<IReferralEffects>().DrainAsync();
+            return;
+        }
         if (reminderName != GrantReminder)
         {
             return;
@@ -344,22 +501,44 @@ public sealed class ReferralGrain(
             }
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "User {User}: restored from the archive (archived {ArchivedAt:u})")]
+    private static partial void LogRestored(ILogger logger, string user, DateTimeOffset archivedAt);
 }
 
+/// <summary>A code's owner, stored when claimed. Its key leaves the grain store with its owner's (docs/retention.md);
+/// then the owner is read from the archive, so an expired code still resolves and is never claimed by another
+/// user, and its owner's restore stores it again.</summary>
 [GrainType("referral-code"), CollectionAgeLimit(Minutes = CollectionAges.OneCallMinutes)]
 public sealed class ReferralCodeGrain(
-    [PersistentState("code", GrainStorage.Name)] IPersistentState<ReferralCodeState> state) : Grain, IReferralCodeGrain
+    [PersistentState("code", GrainStorage.Name)] IPersistentState<ReferralCodeState> state,
+    IUserArchive archive) : Grain, IReferralCodeGrain
 {
+    /// <summary>The archived owner of a code that is not in the grain store (read once per activation).</summary>
+    private string? _archivedOwner;
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (!state.RecordExists && archive.IsEnabled)
+        {
+            _archivedOwner = await archive.CodeOwnerAsync(this.GetPrimaryKeyString());
+        }
+    }
+
     public async Task<bool> ClaimAsync(string openid)
     {
         if (state.State.Owner is { } owner)
         {
             return owner == openid;
         }
+        if (_archivedOwner is { } archived && archived != openid)
+        {
+            return false;
+        }
         state.State.Owner = openid;
         await state.WriteOrReloadAsync(this);
         return true;
     }
 
-    public Task<string?> ResolveAsync() => Task.FromResult(state.State.Owner);
+    public Task<string?> ResolveAsync() => Task.FromResult(state.State.Owner ?? _archivedOwner);
 }

@@ -1,4 +1,5 @@
 using GroupPay.Grains.Ledger;
+using GroupPay.Grains.Orders;
 
 namespace GroupPay.Grains.Referrals;
 
@@ -50,6 +51,27 @@ public sealed class ReferralState : ICountedState
 
     /// <summary>The newest rewards, oldest first (at most <see cref="RewardLedger.RecentCount"/>): the first page.</summary>
     [Id(15)] public List<RecentReward> RecentRewards { get; set; } = [];
+
+    /// <summary>The user's pending effects: their archiving and its reports to the operator queue (at most one
+    /// <see cref="EffectKind.Archive"/>, one report and one settlement of it: bounded).</summary>
+    [Id(16)] public List<PendingEffect> Outbox { get; set; } = [];
+
+    /// <summary>When the archive last became current with this state (null since any later change): only then do the
+    /// user's keys carry their expiry (docs/retention.md).</summary>
+    [Id(17)] public DateTimeOffset? ArchivedAt { get; set; }
+
+    /// <summary>True once every reward and invitee the user had when the archive first ran was copied to it (after that
+    /// only <see cref="ReferralStore.UnarchivedKey"/> is).</summary>
+    [Id(18)] public bool LedgerWalked { get; set; }
+
+    /// <summary>The first walk's place: the rewards up to this sequence are archived.</summary>
+    [Id(19)] public long WalkedRewards { get; set; }
+
+    /// <summary>The first walk's place in the invitees (an <c>SSCAN</c> cursor).</summary>
+    [Id(20)] public long InviteeScanCursor { get; set; }
+
+    /// <summary>When the <c>wake</c> reminder is due (null when none is registered).</summary>
+    [Id(21)] public DateTimeOffset? WakeAt { get; set; }
 
     /// <summary>What the write in progress changes in the figures (set by the grain, never stored).</summary>
     [field: NonSerialized]

@@ -34,6 +34,13 @@ public sealed class ReferralStore(RedisTallyStore figures, IOptions<TallyStoreOp
 
     public static string GrantsKey(string openid) => $"referral/{openid}/grants";
 
+    /// <summary>A set of what changed since the user was last archived: <c>r|{paymentId}</c> for a reward,
+    /// <c>i|{openid}</c> for an invitee (written only with an archive configured; docs/retention.md).</summary>
+    public static string UnarchivedKey(string openid) => $"referral/{openid}/unarchived";
+
+    /// <summary>The referral code's state (Orleans' Redis grain storage: <see cref="ReferralCodeGrain"/>).</summary>
+    public static string CodeStateKey(string referralCode) => $"state/referral-code/{referralCode}/code";
+
     public static string DayKey(string openid, DateOnly chinaDay) =>
         $"referral/{openid}/day/{chinaDay.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}";
 
@@ -48,10 +55,49 @@ public sealed class ReferralStore(RedisTallyStore figures, IOptions<TallyStoreOp
         return await db.SetAddAsync(Prefix + InviteesKey(openid), invitee);
     }
 
+    public async Task<bool> IsInviteeAsync(string openid, string invitee)
+    {
+        var db = await DatabaseAsync();
+        return await db.SetContainsAsync(Prefix + InviteesKey(openid), invitee);
+    }
+
     public async Task<long> InviteeCountAsync(string openid)
     {
         var db = await DatabaseAsync();
         return await db.SetLengthAsync(Prefix + InviteesKey(openid));
+    }
+
+    /// <summary>Up to <paramref name="take"/> of what changed since the user was last archived (any of them).</summary>
+    public async Task<IReadOnlyList<string>> UnarchivedAsync(string openid, int take)
+    {
+        var db = await DatabaseAsync();
+        var members = await db.SetRandomMembersAsync(Prefix + UnarchivedKey(openid), take);
+        return [.. members.Select(m => m.ToString())];
+    }
+
+    /// <summary>The rewards recorded for these payments (those that are).</summary>
+    public async Task<IReadOnlyList<StoredReward>> RewardsAsync(string openid, IReadOnlyList<string> paymentIds)
+    {
+        ArgumentNullException.ThrowIfNull(paymentIds);
+        var db = await DatabaseAsync();
+        return await RecordsAsync(db, openid, [.. paymentIds.Select(id => (RedisValue)id)]);
+    }
+
+    /// <summary>Up to <paramref name="take"/> rewards recorded after sequence <paramref name="after"/>, oldest first.</summary>
+    public async Task<IReadOnlyList<StoredReward>> RewardsAfterAsync(string openid, long after, int take)
+    {
+        var db = await DatabaseAsync();
+        var ids = await db.SortedSetRangeByScoreAsync(Prefix + OrderKey(openid), after, double.PositiveInfinity, Exclude.Start, Order.Ascending, 0, take);
+        return await RecordsAsync(db, openid, ids);
+    }
+
+    /// <summary>One step of a scan over the invitees (<c>SSCAN</c>): the next cursor (0 when done) and some invitees.</summary>
+    public async Task<(long Next, IReadOnlyList<string> Invitees)> ScanInviteesAsync(string openid, long cursor, int count)
+    {
+        var db = await DatabaseAsync();
+        var reply = (RedisResult[])(await db.ExecuteAsync("SSCAN", (RedisKey)(Prefix + InviteesKey(openid)), cursor, "COUNT", count))!;
+        var next = long.Parse((string)reply[0]!, CultureInfo.InvariantCulture);
+        return (next, [.. ((RedisResult[])reply[1]!).Select(m => (string)m!)]);
     }
 
     /// <summary>The reward recorded for a payment, if any.</summary>
