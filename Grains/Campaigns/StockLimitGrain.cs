@@ -6,7 +6,7 @@ namespace GroupPay.Grains.Campaigns;
 /// <summary>One user's units of one campaign (<see cref="IStockLimitGrain"/>). Its state holds at most the limit's
 /// reservations. Before refusing, it asks the groups of the ones not heard of for a while whether they still hold them,
 /// so a hold that was never stored (or a release that was lost) does not use up the user's limit.</summary>
-[GrainType("stock-limit"), CollectionAgeLimit(Minutes = CollectionAges.OneCallMinutes)]
+[GrainType("stock-limit")]
 public sealed class StockLimitGrain(
     [PersistentState("limit", GrainStorage.Name)] IPersistentState<StockLimitState> state,
     TimeProvider timeProvider,

@@ -17,7 +17,7 @@ namespace GroupPay.Grains.Orders;
 /// it counts, the <c>wake</c> reminder, and the drain of <see cref="OrderState.Outbox"/> (<see cref="OutboxRunner{TEffect}"/>
 /// over <see cref="OrderEffectHandler"/>), driven by a one-way self call after each turn and by the reminder.
 /// </summary>
-[GrainType("order"), CollectionAgeLimit(Minutes = CollectionAges.OrderMinutes)]
+[GrainType("order")]
 public sealed partial class OrderGrain(
     [PersistentState("order", GrainStorage.Counted)] IPersistentState<OrderState> state,
     IWeChatPayClient weChatPay,

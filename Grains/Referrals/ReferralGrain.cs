@@ -14,7 +14,7 @@ namespace GroupPay.Grains.Referrals;
 /// messages stay local instead of crossing to another silo. With an archive configured, a settled user is archived
 /// and then leaves the grain store (<see cref="UserRetention"/>, docs/retention.md); a user found only in the archive
 /// is restored into it on activation.</summary>
-[GrainType("referral"), PreferLocalPlacement, CollectionAgeLimit(Minutes = CollectionAges.ReferralMinutes)]
+[GrainType("referral"), PreferLocalPlacement]
 public sealed partial class ReferralGrain(
     [PersistentState("referral", GrainStorage.Counted)] IPersistentState<ReferralState> state,
     ReferralStore ledger,
@@ -509,7 +509,7 @@ public sealed partial class ReferralGrain(
 /// <summary>A code's owner, stored when claimed. Its key leaves the grain store with its owner's (docs/retention.md);
 /// then the owner is read from the archive, so an expired code still resolves and is never claimed by another
 /// user, and its owner's restore stores it again.</summary>
-[GrainType("referral-code"), CollectionAgeLimit(Minutes = CollectionAges.OneCallMinutes)]
+[GrainType("referral-code")]
 public sealed class ReferralCodeGrain(
     [PersistentState("code", GrainStorage.Name)] IPersistentState<ReferralCodeState> state,
     IUserArchive archive) : Grain, IReferralCodeGrain
