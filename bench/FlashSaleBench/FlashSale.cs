@@ -27,7 +27,7 @@ internal sealed record SaleResult(
 /// group at a time from the leader's sign-in to the joiner's notify, then starts the next, until the campaign is sold
 /// out (no unit left anywhere: <c>remainingStock</c> 0) or the time is up.
 /// </summary>
-internal sealed class FlashSale(H5Client h5, HttpClient http, Uri gateway, string campaignId, string kolCode, string tag, int concurrency)
+internal sealed class FlashSale(H5Client h5, HttpClient http, Uri gateway, string campaignId, string? kolCode, string tag, int concurrency)
 {
     /// <summary>How long a buyer refused with <c>campaign-closed</c> keeps trying while the campaign still shows units
     /// (free units in another stock share come back within the shares' sync and starvation windows: 5 s + 30 s).</summary>

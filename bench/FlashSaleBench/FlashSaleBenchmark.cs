@@ -57,7 +57,7 @@ internal static class FlashSaleBenchmark
         Say(string.Create(CultureInfo.InvariantCulture,
             $"Machine: {Environment.ProcessorCount} cores, {memory:0} GiB, {System.Runtime.InteropServices.RuntimeInformation.OSDescription}, .NET {Environment.Version}; busy before the run (other processes): {busyBefore:P0}; load average {LoadAverage()}"));
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"Sale: {options.Units:N0} units in groups of 2 ({options.Units / 2:N0} groups), {options.Concurrency} groups in flight (closed loop), at most {options.MaxPhase.TotalSeconds:0} s; warm-up sale of {options.WarmupUnits:N0} units first; inviter reward {options.RewardFen} fen; {options.Silos} silo(s)"));
+            $"Sale: {options.Units:N0} units in groups of 2 ({options.Units / 2:N0} groups), {options.Concurrency} groups in flight (closed loop), at most {options.MaxPhase.TotalSeconds:0} s; warm-up sale of {options.WarmupUnits:N0} units first; inviter reward {options.RewardFen} fen; {(options.Kol ? "every link with the KOL's referral code" : "no referral codes (--no-kol)")}; {options.Silos} silo(s)"));
         Console.WriteLine($"Logs and results: {outDir}");
 
         // Every buyer comes from 127.0.0.1, so the per-IP limit (300/min by default: one NAT's worth of users) would
@@ -195,7 +195,7 @@ internal static class FlashSaleBenchmark
         Say(string.Create(CultureInfo.InvariantCulture,
             $"- completed groups whose grain says complete: {complete:N0} of {sale.Completed:N0}; groups left open when the sale ended (leader paid, no unit for a joiner): {sale.StrandedGroups.Count} (their units stay reserved until the group's 24 h deadline fails it); buyers refused with units still shown and retried: {sale.SoldOutRetries}"));
         Say(string.Create(CultureInfo.InvariantCulture,
-            $"- the KOL's invitees (GET /api/me/rewards as the KOL): {invited:N0}; buyers who paid: {sale.Leaders + sale.Joiners:N0} ({sale.Leaders:N0} leaders, {sale.Joiners:N0} joiners), every one through the KOL's link; target ≥ 100,000: {(invited >= 100_000 ? "met" : "not met")}; the KOL's rewards: {pendingFen:N0} fen pending, {grantedFen:N0} fen granted (the campaign's daily cap: 20 rewards; no freeze, so granted once the group completes). The invitees count every buyer bound through the link, including those refused when the units ran out"));
+            $"- the KOL's invitees (GET /api/me/rewards as the KOL): {invited:N0}; buyers who paid: {sale.Leaders + sale.Joiners:N0} ({sale.Leaders:N0} leaders, {sale.Joiners:N0} joiners), {(options.Kol ? "every one through the KOL's link" : "none through a link (--no-kol)")}; target ≥ 100,000: {(invited >= 100_000 ? "met" : "not met")}; the KOL's rewards: {pendingFen:N0} fen pending, {grantedFen:N0} fen granted (the campaign's daily cap: 20 rewards; no freeze, so granted once the group completes). The invitees count every buyer bound through the link, including those refused when the units ran out"));
 
         Say("");
         Say("## State sizes");
@@ -256,6 +256,7 @@ internal static class FlashSaleBenchmark
             MaxPhaseSeconds = options.MaxPhase.TotalSeconds,
             options.WarmupUnits,
             options.RewardFen,
+            options.Kol,
             Cores = Environment.ProcessorCount,
             Store = store.Description,
             EndedBy = sale.SoldOut ? "sold out" : "time limit",
@@ -310,7 +311,7 @@ internal static class FlashSaleBenchmark
             var kol = $"o-kol-{name}-{tag}";
             var kolSession = await h5.SignInAsync(kol, cancellationToken);
             var (code, _, _, _) = await h5.RewardsAsync(kolSession, cancellationToken);
-            var flash = new FlashSale(h5, http, cluster.GatewayUri, id, code, name == "warm-up" ? "w" + tag : tag, options.Concurrency);
+            var flash = new FlashSale(h5, http, cluster.GatewayUri, id, options.Kol ? code : null, name == "warm-up" ? "w" + tag : tag, options.Concurrency);
             Console.WriteLine($"  {name} sale: campaign {id}, {units:N0} units, the KOL {kol} (code {code})");
 
             using var stopSampling = new CancellationTokenSource();

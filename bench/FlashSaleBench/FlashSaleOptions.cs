@@ -21,6 +21,10 @@ internal sealed record FlashSaleOptions
     /// <summary>The inviter's reward per invitee payment (the campaign's <c>inviterRewardFen</c>); 0 for none.</summary>
     public long RewardFen { get; init; } = 100;
 
+    /// <summary>Whether every link carries the KOL's referral code (<c>--no-kol</c>: none does, to measure what the
+    /// KOL's binding costs).</summary>
+    public bool Kol { get; init; } = true;
+
     /// <summary>An earlier run's <c>results.json</c>: its CPU per completed group is compared with this run's.</summary>
     public string? Baseline { get; init; }
 
@@ -59,6 +63,7 @@ internal sealed record FlashSaleOptions
                 "--sample-seconds" => options with { SampleEvery = TimeSpan.FromSeconds(Int(Value(), name, 1, 600)) },
                 "--top" => options with { TopStates = Int(Value(), name, 1, 100) },
                 "--out" => options with { OutputDir = Value() },
+                "--no-kol" => options with { Kol = false },
                 _ => throw new ArgumentException($"Unknown option {name}."),
             };
         }
@@ -75,11 +80,11 @@ internal sealed record FlashSaleOptions
 
           run [--units 100000] [--max-seconds 900] [--concurrency 32] [--warmup-units 4000] [--reward-fen 100]
               [--baseline DIR/results.json] [--silos 1] [--store auto|redis-server|garnet] [--sample-seconds 2]
-              [--top 3] [--out DIR]
+              [--top 3] [--no-kol] [--out DIR]
 
         Per group: the leader signs in (WeChat OAuth at the sandbox), POST /api/groups with the KOL's ref, POST pay
         (unifiedorder at the sandbox), the signed payment notify to /wechatpay/notify; a second buyer signs in, POST pay
-        with the KOL's ref (joins), their notify completes the group.
+        with the KOL's ref (joins), their notify completes the group. --no-kol: the same without any ref.
         """;
 
     private static string StoreKind(string value) =>
