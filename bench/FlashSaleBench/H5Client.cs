@@ -61,8 +61,8 @@ internal sealed class H5Client(HttpClient http, Uri gateway, Uri sandbox, CallLa
     /// <summary>POST /api/groups; the new group's id.</summary>
     public async Task<string> CreateGroupAsync(string session, string campaignId, string? referralCode, CancellationToken cancellationToken)
     {
-        var body = referralCode is null ? $$"""{"campaignId":"{{campaignId}}"}""" : $$"""{"campaignId":"{{campaignId}}","ref":"{{referralCode}}"}""";
-        var request = Json(HttpMethod.Post, "/api/groups", session, body);
+        var json = referralCode is null ? $$"""{"campaignId":"{{campaignId}}"}""" : $$"""{"campaignId":"{{campaignId}}","ref":"{{referralCode}}"}""";
+        var request = Json(HttpMethod.Post, "/api/groups", session, json);
         using var response = await SendAsync(Call.CreateGroup, request, HttpStatusCode.Created, cancellationToken);
         using var body = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(cancellationToken));
         return body.RootElement.GetProperty("groupId").GetString() ?? throw new FlowException(Call.CreateGroup, "no groupId");
