@@ -22,8 +22,9 @@ internal sealed class GroupPayCluster : IAsyncDisposable
     private readonly ChildProcess _gateway;
     private readonly IHost _client;
 
-    private GroupPayCluster(ChildProcess sandbox, List<ChildProcess> silos, ChildProcess gateway, IHost client, Uri gatewayUri)
+    private GroupPayCluster(ChildProcess sandbox, List<ChildProcess> silos, ChildProcess gateway, IHost client, Uri gatewayUri, Uri sandboxUri)
     {
+        SandboxUri = sandboxUri;
         _sandbox = sandbox;
         _silos = silos;
         _gateway = gateway;
@@ -31,7 +32,18 @@ internal sealed class GroupPayCluster : IAsyncDisposable
         GatewayUri = gatewayUri;
     }
 
+    /// <summary>The gateway's <c>X-Admin-Key</c> in the benchmark.</summary>
+    public const string AdminKey = "bench-admin-key-0000000000";
+
+    /// <summary>The cluster's ServiceId: the prefix of every key the grains store in Redis.</summary>
+    public const string ServiceId = "grouppay-bench";
+
     public Uri GatewayUri { get; }
+
+    public Uri SandboxUri { get; }
+
+    /// <summary>The silo processes (their resident memory per active grain).</summary>
+    public IReadOnlyList<ChildProcess> Silos => _silos;
 
     public Uri NotifyUri => new(GatewayUri, "/wechatpay/notify");
 
@@ -40,14 +52,18 @@ internal sealed class GroupPayCluster : IAsyncDisposable
     /// <summary>The processes whose CPU time the report breaks down.</summary>
     public IEnumerable<ChildProcess> Processes => [_gateway, .. _silos, _sandbox];
 
-    public static async Task<GroupPayCluster> StartAsync(Layout layout, string redis, int siloCount, string logDir, bool profile, CancellationToken cancellationToken)
+    /// <summary>Starts the sandbox, <paramref name="siloCount"/> silos and the gateway. <paramref name="siloSettings"/> and
+    /// <paramref name="gatewaySettings"/> are added to (and win over) each kind's environment, before the
+    /// <c>BENCH_SILO_</c>/<c>BENCH_GATEWAY_</c> variables, which win over everything.</summary>
+    public static async Task<GroupPayCluster> StartAsync(
+        Layout layout, string redis, int siloCount, string logDir, bool profile, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? siloSettings = null, IReadOnlyDictionary<string, string>? gatewaySettings = null)
     {
         var sandboxPort = FreePort.Get();
         var gatewayPort = FreePort.Get();
         var sandboxUrl = $"http://127.0.0.1:{sandboxPort}";
         var gatewayUrl = $"http://127.0.0.1:{gatewayPort}";
         var clusterId = "bench-" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture);
-        const string ServiceId = "grouppay-bench";
 
         var common = new Dictionary<string, string>
         {
@@ -93,6 +109,10 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             {
                 environment[key] = value;
             }
+            foreach (var (key, value) in siloSettings ?? new Dictionary<string, string>())
+            {
+                environment[key] = value;
+            }
             foreach (var (key, value) in Passed("BENCH_SILO_"))
             {
                 environment[key] = value;
@@ -109,9 +129,13 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             ["WeChat__OAuthBaseUrl"] = sandboxUrl,
             ["WeChat__ApiBaseUrl"] = sandboxUrl,
             ["Gateway__PublicBaseUrl"] = gatewayUrl,
-            ["Gateway__AdminKey"] = "bench-admin-key-0000000000",
+            ["Gateway__AdminKey"] = AdminKey,
         };
         foreach (var (key, value) in GcPauseLog.Variables(Path.Combine(logDir, "gc-gateway.csv")))
+        {
+            gatewayEnvironment[key] = value;
+        }
+        foreach (var (key, value) in gatewaySettings ?? new Dictionary<string, string>())
         {
             gatewayEnvironment[key] = value;
         }
@@ -149,7 +173,7 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             });
             client = builder.Build();
             await client.StartAsync(cancellationToken);
-            return new GroupPayCluster(sandbox, silos, gateway, client, new Uri(gatewayUrl));
+            return new GroupPayCluster(sandbox, silos, gateway, client, new Uri(gatewayUrl), new Uri(sandboxUrl));
         }
         catch
         {

@@ -14,8 +14,9 @@ internal sealed record Layout(string Root)
 
     public string SandboxDll => Path.Combine(Root, "WeChatPay.Sandbox", "bin", "Release", "net10.0", "GroupPay.WeChatPay.Sandbox.dll");
 
-    /// <summary>This benchmark's own dll (it starts itself as the comparison servers).</summary>
-    public static string SelfDll => Path.Combine(AppContext.BaseDirectory, "GroupPay.NotifyBench.dll");
+    /// <summary>The running benchmark's own dll (it starts itself as the comparison servers and the embedded Garnet):
+    /// GroupPay.NotifyBench.dll, or GroupPay.FlashSaleBench.dll, which links these files.</summary>
+    public static string SelfDll => Path.Combine(AppContext.BaseDirectory, typeof(Layout).Assembly.GetName().Name + ".dll");
 
     /// <summary>The folder holding GroupPay.sln, found upwards from this dll.</summary>
     public static Layout Find()
@@ -36,7 +37,7 @@ internal sealed record Layout(string Root)
         {
             if (!File.Exists(dll))
             {
-                throw new InvalidOperationException($"{dll} is not built: run ./bench/notify.sh (it builds Release first).");
+                throw new InvalidOperationException($"{dll} is not built: run the benchmark through its script, ./bench/notify.sh or ./bench/flash-sale.sh (it builds Release first).");
             }
         }
     }
@@ -44,12 +45,44 @@ internal sealed record Layout(string Root)
 
 internal static class FreePort
 {
-    /// <summary>A port that was free on 127.0.0.1 a moment ago.</summary>
+    // Below Linux's ephemeral range (net.ipv4.ip_local_port_range, 32768..60999 by default): a port taken from that range
+    // and released can be picked again by any outgoing connection (a silo's to Redis, the gateway's to a silo) before
+    // the process it was meant for binds it, which failed a start now and then.
+    private const int First = 20_000;
+    private const int Last = 32_000;
+    private static readonly HashSet<int> Given = [];
+
+    /// <summary>A port that was free on 127.0.0.1 a moment ago, outside the ephemeral range, never the same twice in
+    /// one run.</summary>
     public static int Get()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (Given)
+        {
+            for (var attempt = 0; attempt < 200; attempt++)
+            {
+                var port = Random.Shared.Next(First, Last);
+                if (!Given.Contains(port) && IsFree(port))
+                {
+                    Given.Add(port);
+                    return port;
+                }
+            }
+        }
+        throw new InvalidOperationException($"No free port on 127.0.0.1 in {First}..{Last}.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
     }
 }
 
