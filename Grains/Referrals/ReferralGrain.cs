@@ -525,8 +525,11 @@ public sealed class ReferralCodeGrain(
         }
     }
 
+    /// <summary>Claimed once, when its owner first needs a code: the activation goes when the claim is done (the
+    /// codes that are resolved, the ones on share links, are activated again by the first resolve and stay).</summary>
     public async Task<bool> ClaimAsync(string openid)
     {
+        DeactivateOnIdle();
         if (state.State.Owner is { } owner)
         {
             return owner == openid;

@@ -191,7 +191,11 @@ internal static class NotifyBenchmark
                 Path.GetFullPath(Path.Combine(logDir, "..", "profile")));
         foreach (var (name, file) in GcLogs(logDir, options.Silos))
         {
-            notes.Add($"runtime pauses in the measured phase, {name}: {GcPauseLog.Read(file, samples.Start.Utc, samples.End.Utc)}");
+            var pauses = GcPauseLog.Read(file, samples.Start.Utc, samples.End.Utc);
+            var allocated = pauses.AllocatedPer(measured.Succeeded) is { } bytes
+                ? string.Create(CultureInfo.InvariantCulture, $"; {bytes / 1024:0.0} KiB allocated per notify")
+                : "";
+            notes.Add($"runtime pauses in the measured phase, {name}: {pauses}{allocated}");
             Console.WriteLine("  " + notes[^1]);
         }
         if (options.Profile)

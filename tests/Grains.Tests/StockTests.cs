@@ -1,6 +1,7 @@
 using Xunit.Abstractions;
 using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
+using GroupPay.Grains.Referrals;
 
 namespace GroupPay.Grains.Tests;
 
@@ -285,5 +286,37 @@ public sealed class StockSiloKillTests(SiloKillFixture fixture, ITestOutputHelpe
         await fixture.AdvanceAsync(TimeSpan.FromMinutes(15));
         var free = await ClusterFixture.EventuallyAsync(campaign.GetAsync, c => c!.Reserved == 0, seconds: 60);
         Assert.Equal(stock, free!.RemainingStock);
+    }
+}
+
+/// <summary>What a group start leaves active: the group and its leader, not the one-call grains it used (a user's limit
+/// in the campaign, the leader's new referral code), which every collection would otherwise trace for Orleans' idle
+/// age (bench/README.md, "The notify path with many live groups").</summary>
+[Collection(ClusterCollection.Name)]
+public sealed class OneCallGrainTests(ClusterFixture fixture)
+{
+    [Fact]
+    public async Task AStartLeavesNeitherTheUsersLimitNorTheLeadersNewCodeActive()
+    {
+        var campaignId = await fixture.DefineCampaignAsync(ClusterFixture.Campaign(groupSize: 2, stock: 10));
+        var leader = ClusterFixture.NewUser();
+        var groupId = ClusterFixture.NewGroupId();
+
+        await fixture.Client.GetGrain<IOrderGrain>(groupId).CreateAsync(new CreateGroup(campaignId, leader, null));
+        var code = (await fixture.Client.GetGrain<IReferralGrain>(leader).GetProfileAsync()).ReferralCode;
+
+        var management = fixture.Client.GetGrain<IManagementGrain>(0);
+        var limit = GrainId.Create("stock-limit", IStockLimitGrain.Key(campaignId, leader));
+        var codeGrain = GrainId.Create("referral-code", code);
+        var active = await ClusterFixture.EventuallyAsync(
+            async () => (await management.GetActiveGrains(limit.Type)).Concat(await management.GetActiveGrains(codeGrain.Type)).ToHashSet(),
+            ids => !ids.Contains(limit) && !ids.Contains(codeGrain));
+        Assert.DoesNotContain(limit, active);
+        Assert.DoesNotContain(codeGrain, active);
+        Assert.Contains(GrainId.Create("order", groupId), await management.GetActiveGrains(GrainType.Create("order")));
+
+        // Deactivated, not forgotten: the limit still counts the hold and the code still names its owner.
+        Assert.False(await fixture.Client.GetGrain<IStockLimitGrain>(IStockLimitGrain.Key(campaignId, leader)).TakeAsync("another/0/1", 1));
+        Assert.Equal(leader, await fixture.Client.GetGrain<IReferralCodeGrain>(code).ResolveAsync());
     }
 }
