@@ -1,5 +1,4 @@
 using GroupPay.Grains.Orders;
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
@@ -38,10 +37,8 @@ public sealed class NoGroupArchive : IGroupArchive
 /// WeChat took in <c>grouppay_payments</c> (what finance, customer service and reconciliation look up by
 /// <c>out_trade_no</c> or <c>transaction_id</c>). Written in one transaction, upserted by key.
 /// </summary>
-public sealed class PostgresGroupArchive(NpgsqlDataSource dataSource, Serializer serializer) : IGroupArchive, IAsyncDisposable
+public sealed class PostgresGroupArchive(ArchiveDatabase database, Serializer serializer) : IGroupArchive
 {
-    public const string ConnectionName = "Archive";
-
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS grouppay_groups (
           group_id text PRIMARY KEY,
@@ -72,24 +69,19 @@ public sealed class PostgresGroupArchive(NpgsqlDataSource dataSource, Serializer
         CREATE INDEX IF NOT EXISTS grouppay_payments_group ON grouppay_payments (group_id);
         """;
 
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
-    private bool _schemaReady;
-
     public bool IsEnabled => true;
 
-    /// <summary>The archive named by <c>ConnectionStrings:Archive</c>, or <see cref="NoGroupArchive"/>.</summary>
-    public static IGroupArchive From(IConfiguration configuration, Serializer serializer)
+    /// <summary>The archive in <paramref name="database"/>, or <see cref="NoGroupArchive"/> when none is configured.</summary>
+    public static IGroupArchive From(ArchiveDatabase database, Serializer serializer)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return configuration.GetConnectionString(ConnectionName) is { Length: > 0 } connectionString
-            ? new PostgresGroupArchive(NpgsqlDataSource.Create(connectionString), serializer)
-            : NoGroupArchive.Instance;
+        ArgumentNullException.ThrowIfNull(database);
+        return database.IsConfigured ? new PostgresGroupArchive(database, serializer) : NoGroupArchive.Instance;
     }
 
     public async Task StoreAsync(string groupId, OrderState state, DateTimeOffset archivedAt)
     {
         ArgumentNullException.ThrowIfNull(state);
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         var paid = state.Attempts.Values.Where(a => a.TransactionId is not null).ToList();
@@ -139,37 +131,9 @@ public sealed class PostgresGroupArchive(NpgsqlDataSource dataSource, Serializer
 
     public async Task<OrderState?> FindAsync(string groupId)
     {
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var command = dataSource.CreateCommand("SELECT state FROM grouppay_groups WHERE group_id = @id");
         command.Parameters.AddWithValue("id", groupId);
         return await command.ExecuteScalarAsync() is byte[] bytes ? serializer.Deserialize<OrderState>(bytes) : null;
-    }
-
-    private async Task EnsureSchemaAsync()
-    {
-        if (_schemaReady)
-        {
-            return;
-        }
-        await _schemaGate.WaitAsync();
-        try
-        {
-            if (!_schemaReady)
-            {
-                await using var command = dataSource.CreateCommand(Schema);
-                await command.ExecuteNonQueryAsync();
-                _schemaReady = true;
-            }
-        }
-        finally
-        {
-            _schemaGate.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _schemaGate.Dispose();
-        await dataSource.DisposeAsync();
     }
 }

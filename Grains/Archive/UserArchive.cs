@@ -1,5 +1,4 @@
 using GroupPay.Grains.Referrals;
-using Microsoft.Extensions.Configuration;
 using Npgsql;
 using NpgsqlTypes;
 using Orleans.Serialization;
@@ -69,7 +68,7 @@ public sealed class NoUserArchive : IUserArchive
 /// read back), one row per reward in <c>grouppay_rewards</c> (what finance reads: every reward and its status) and one
 /// per invitee in <c>grouppay_invitees</c>. Upserted by key; the tables are created on first use.
 /// </summary>
-public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer serializer) : IUserArchive, IAsyncDisposable
+public sealed class PostgresUserArchive(ArchiveDatabase database, Serializer serializer) : IUserArchive
 {
     private const string Schema = """
         CREATE TABLE IF NOT EXISTS grouppay_users (
@@ -105,25 +104,20 @@ public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer 
           PRIMARY KEY (inviter_openid, invitee_openid));
         """;
 
-    private readonly SemaphoreSlim _schemaGate = new(1, 1);
-    private bool _schemaReady;
-
     public bool IsEnabled => true;
 
-    /// <summary>The archive named by <c>ConnectionStrings:Archive</c>, or <see cref="NoUserArchive"/>.</summary>
-    public static IUserArchive From(IConfiguration configuration, Serializer serializer)
+    /// <summary>The archive in <paramref name="database"/>, or <see cref="NoUserArchive"/> when none is configured.</summary>
+    public static IUserArchive From(ArchiveDatabase database, Serializer serializer)
     {
-        ArgumentNullException.ThrowIfNull(configuration);
-        return configuration.GetConnectionString(PostgresGroupArchive.ConnectionName) is { Length: > 0 } connectionString
-            ? new PostgresUserArchive(NpgsqlDataSource.Create(connectionString), serializer)
-            : NoUserArchive.Instance;
+        ArgumentNullException.ThrowIfNull(database);
+        return database.IsConfigured ? new PostgresUserArchive(database, serializer) : NoUserArchive.Instance;
     }
 
     public async Task StoreAsync(UserArchiveBatch batch)
     {
         ArgumentNullException.ThrowIfNull(batch);
         var state = batch.State;
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var connection = await dataSource.OpenConnectionAsync();
         await using var transaction = await connection.BeginTransactionAsync();
         await using (var user = new NpgsqlCommand("""
@@ -202,7 +196,7 @@ public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer 
 
     public async Task<ArchivedUser?> FindAsync(string openid)
     {
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var command = dataSource.CreateCommand("SELECT state, archived_at FROM grouppay_users WHERE openid = @openid");
         command.Parameters.AddWithValue("openid", openid);
         await using var reader = await command.ExecuteReaderAsync();
@@ -218,7 +212,7 @@ public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer 
 
     public async Task<IReadOnlyList<StoredReward>> RewardsAsync(string openid, long afterSequence, int take)
     {
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var command = dataSource.CreateCommand("""
             SELECT payment_id, sequence, campaign_id, amount_fen, status, earned_at, grant_at FROM grouppay_rewards
             WHERE openid = @openid AND sequence > @after ORDER BY sequence LIMIT @take
@@ -244,7 +238,7 @@ public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer 
 
     public async Task<IReadOnlyList<string>> InviteesAsync(string openid, string? after, int take)
     {
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var command = dataSource.CreateCommand("""
             SELECT invitee_openid FROM grouppay_invitees WHERE inviter_openid = @openid AND invitee_openid > @after
             ORDER BY invitee_openid LIMIT @take
@@ -263,37 +257,9 @@ public sealed class PostgresUserArchive(NpgsqlDataSource dataSource, Serializer 
 
     public async Task<string?> CodeOwnerAsync(string referralCode)
     {
-        await EnsureSchemaAsync();
+        var dataSource = await database.WithTablesAsync(Schema);
         await using var command = dataSource.CreateCommand("SELECT openid FROM grouppay_users WHERE referral_code = @code");
         command.Parameters.AddWithValue("code", referralCode);
         return await command.ExecuteScalarAsync() as string;
-    }
-
-    private async Task EnsureSchemaAsync()
-    {
-        if (_schemaReady)
-        {
-            return;
-        }
-        await _schemaGate.WaitAsync();
-        try
-        {
-            if (!_schemaReady)
-            {
-                await using var command = dataSource.CreateCommand(Schema);
-                await command.ExecuteNonQueryAsync();
-                _schemaReady = true;
-            }
-        }
-        finally
-        {
-            _schemaGate.Release();
-        }
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _schemaGate.Dispose();
-        await dataSource.DisposeAsync();
     }
 }

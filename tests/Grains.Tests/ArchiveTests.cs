@@ -5,13 +5,16 @@ using StackExchange.Redis;
 
 namespace GroupPay.Grains.Tests;
 
-/// <summary>A cluster with the archive on a real PostgreSQL and a retention of seconds, so that a settled group leaves
-/// the grain store within a test.</summary>
-public sealed class ArchiveFixture : ClusterFixture
+/// <summary>A cluster whose archive is a real PostgreSQL (a database of its own), with the retention settings of the
+/// fixture that derives from it.</summary>
+public abstract class PostgresArchiveFixture : ClusterFixture
 {
     private PostgresServer _postgres = null!;
 
     public string ArchiveConnection { get; private set; } = "";
+
+    /// <summary>The settings (retention, archive delays) the fixture's tests need.</summary>
+    protected abstract Dictionary<string, string?> RetentionSettings { get; }
 
     public override async Task InitializeAsync()
     {
@@ -24,7 +27,10 @@ public sealed class ArchiveFixture : ClusterFixture
     {
         var settings = base.MerchantSettings();
         settings["ConnectionStrings:Archive"] = ArchiveConnection;
-        settings["Orders:Retention"] = "00:00:03";
+        foreach (var (key, value) in RetentionSettings)
+        {
+            settings[key] = value;
+        }
         return settings;
     }
 
@@ -33,6 +39,13 @@ public sealed class ArchiveFixture : ClusterFixture
         await base.DisposeAsync();
         await _postgres.DisposeAsync();
     }
+}
+
+/// <summary>Groups archived when settled, with a retention of seconds, so that a settled group leaves the grain store
+/// within a test.</summary>
+public sealed class ArchiveFixture : PostgresArchiveFixture
+{
+    protected override Dictionary<string, string?> RetentionSettings => new() { ["Orders:Retention"] = "00:00:03" };
 }
 
 public sealed class ArchiveTests(ArchiveFixture fixture) : IClassFixture<ArchiveFixture>

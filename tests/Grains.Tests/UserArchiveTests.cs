@@ -1,39 +1,18 @@
 using GroupPay.Grains.Referrals;
-using GroupPay.Testing;
 using Npgsql;
 using StackExchange.Redis;
 
 namespace GroupPay.Grains.Tests;
 
-/// <summary>A cluster with the archive on a real PostgreSQL, users archived as soon as they settle, and a retention of
-/// an hour (the tests delete the keys to stand in for their expiry).</summary>
-public sealed class UserArchiveFixture : ClusterFixture
+/// <summary>Users archived as soon as they settle, with a retention of an hour (the tests delete the keys to stand in
+/// for their expiry).</summary>
+public sealed class UserArchiveFixture : PostgresArchiveFixture
 {
-    private PostgresServer _postgres = null!;
-
-    public string ArchiveConnection { get; private set; } = "";
-
-    public override async Task InitializeAsync()
+    protected override Dictionary<string, string?> RetentionSettings => new()
     {
-        _postgres = await PostgresServer.StartAsync();
-        ArchiveConnection = await _postgres.CreateDatabaseAsync();
-        await base.InitializeAsync();
-    }
-
-    protected override Dictionary<string, string?> MerchantSettings()
-    {
-        var settings = base.MerchantSettings();
-        settings["ConnectionStrings:Archive"] = ArchiveConnection;
-        settings["Referrals:Retention"] = "01:00:00";
-        settings["Referrals:ArchiveAfter"] = "00:00:00";
-        return settings;
-    }
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await _postgres.DisposeAsync();
-    }
+        ["Referrals:Retention"] = "01:00:00",
+        ["Referrals:ArchiveAfter"] = "00:00:00",
+    };
 }
 
 /// <summary>What a user's keys look like in the grain store.</summary>
