@@ -7,13 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Paths 2 and 3 share one Redis-protocol server: Debian's redis-server when present (installed here when root and
-# apt works, as .ci/run does), else an embedded Garnet. BENCH_INSTALL_REDIS=0 skips the install.
-if ! command -v redis-server >/dev/null 2>&1 && [[ "${BENCH_INSTALL_REDIS:-1}" == 1 && "$(id -u)" == 0 ]]; then
-  echo "bench: installing redis-server (Debian's)"
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; } \
-    || echo "bench: could not install redis-server; the benchmark uses an embedded Garnet instead"
-fi
+# Paths 2 and 3 share one Redis-protocol server (bench/redis-server.sh).
+source bench/redis-server.sh
 
 dotnet build bench/NotifyBench --configuration Release --nologo -v quiet -clp:NoSummary
 # The built app itself (not `dotnet run`), so that Ctrl-C reaches it and it stops what it started.

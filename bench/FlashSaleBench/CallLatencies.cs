@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using GroupPay.NotifyBench;
 
 namespace GroupPay.FlashSaleBench;
 
@@ -52,7 +53,7 @@ internal sealed class CallLatencies
         {
             return (0, double.NaN, double.NaN, double.NaN, double.NaN);
         }
-        double At(double p) => ToMs(sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)]);
+        double At(double p) => ToMs(BenchMain.Percentile(sorted, p)!.Value);
         return (sorted.Length, At(50), At(90), At(99), ToMs(sorted[^1]));
     }
 

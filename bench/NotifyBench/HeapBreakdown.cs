@@ -40,6 +40,10 @@ internal static class HeapBreakdown
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| `{name.Replace("|", "\\|", StringComparison.Ordinal)}` | {bytes / 1048576.0:0.0} | {count:N0} | {bytes / groups:N0} | {count / (double)groups:0.00} |"));
         }
+        // The silo's side of the reminders (its reminder service's table and timers): the types that name them.
+        var reminders = byType.Where(t => t.Key.Contains("Reminder", StringComparison.Ordinal)).ToList();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"types whose name contains \"Reminder\" ({reminders.Count}): {reminders.Sum(t => t.Value.Bytes) / 1048576.0:0.0} MiB in {reminders.Sum(t => t.Value.Count):N0} objects ({reminders.Sum(t => t.Value.Bytes) / groups:N0} B per live group); largest: {string.Join(", ", reminders.OrderByDescending(t => t.Value.Bytes).Take(4).Select(t => string.Create(CultureInfo.InvariantCulture, $"`{t.Key}` {t.Value.Bytes / 1048576.0:0.0} MiB")))}"));
         return text.ToString();
     }
 }

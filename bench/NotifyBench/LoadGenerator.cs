@@ -129,15 +129,7 @@ internal sealed record PhaseResult(
     public double PerSecond => Elapsed > TimeSpan.Zero ? Succeeded / Elapsed.TotalSeconds : 0;
 
     /// <summary>The latency at percentile <paramref name="p"/> (nearest rank), in milliseconds.</summary>
-    public double PercentileMs(double p)
-    {
-        if (SortedLatencies.Length == 0)
-        {
-            return double.NaN;
-        }
-        var rank = (int)Math.Ceiling(p / 100 * SortedLatencies.Length);
-        return ToMs(SortedLatencies[Math.Clamp(rank - 1, 0, SortedLatencies.Length - 1)]);
-    }
+    public double PercentileMs(double p) => BenchMain.Percentile(SortedLatencies, p) is { } ticks ? ToMs(ticks) : double.NaN;
 
     public double MeanMs => SortedLatencies.Length == 0 ? double.NaN : ToMs((long)SortedLatencies.Average());
 

@@ -170,7 +170,7 @@ internal static class NotifyBenchmark
         {
             foreach (var silo in cluster.Processes.Where(p => p.Name.StartsWith("silo", StringComparison.Ordinal)))
             {
-                var heap = HeapBreakdown.Describe(silo.Id, total);
+                var heap = HeapBreakdown.Describe(silo.Id, total, top: 100);
                 await File.WriteAllTextAsync(Path.Combine(logDir, "..", $"heap-{silo.Name.Replace(' ', '-')}.md"), heap, cancellationToken);
                 notes.Add($"{silo.Name} after the setup, {heap}");
                 Console.WriteLine("  " + notes[^1]);
