@@ -230,6 +230,11 @@ internal static class NotifyBenchmark
         notes.Add("CPU per notify including the work after the answer (measured phase + catch-up): "
             + string.Join(", ", withEffects.Select(c => string.Create(CultureInfo.InvariantCulture, $"{c.Name} {c.Cpu.TotalMilliseconds / Math.Max(1, measured.Succeeded):0.000} ms"))));
 
+        if (await store.SlowCommandsAsync() is { } slow)
+        {
+            notes.Add($"Redis since it started (setup, warm-up, measured phase, catch-up): {slow}");
+            Console.WriteLine("  " + notes[^1]);
+        }
         var open = await cluster.CountOpenAsync(used, cancellationToken);
         notes.Add($"check: {open} of the {used.Count} groups that got SUCCESS are open with their leader's slot paid");
         Console.WriteLine("  " + notes[^1]);

@@ -95,6 +95,28 @@ internal sealed class StoreServer : IAsyncDisposable
         return counts;
     }
 
+    /// <summary>The commands Redis logged as slower than its <c>slowlog-log-slower-than</c> (10 ms by default) since
+    /// it started: how many, and the longest few with their duration and first arguments. Null without SLOWLOG.</summary>
+    public async Task<string?> SlowCommandsAsync()
+    {
+        try
+        {
+            var entries = await Admin.GetServer(Admin.GetEndPoints()[0]).SlowlogGetAsync(128);
+            if (entries.Length == 0)
+            {
+                return "no command took longer than Redis' slow-log threshold (10 ms)";
+            }
+            var longest = entries.OrderByDescending(e => e.Duration).Take(3)
+                .Select(e => string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{e.Duration.TotalMilliseconds:0.0} ms `{string.Join(' ', e.Arguments.Take(3).Select(a => a.ToString()))}`"));
+            return $"{entries.Length} command(s) took longer than Redis' slow-log threshold (10 ms); longest: {string.Join(", ", longest)}";
+        }
+        catch (RedisException)
+        {
+            return null; // a server without SLOWLOG (Garnet)
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Admin.DisposeAsync();
