@@ -20,7 +20,9 @@ internal sealed record CampaignJson(
     int WindowMinutes,
     int Stock,
     int RemainingStock,
-    bool Active)
+    bool Active,
+    string? ImageUrl,
+    string? Description)
 {
     public static CampaignJson From(CampaignView view) => new(
         view.CampaignId,
@@ -31,7 +33,9 @@ internal sealed record CampaignJson(
         view.Definition.WindowMinutes,
         view.Definition.Stock,
         view.RemainingStock,
-        view.Active);
+        view.Active,
+        view.Definition.ImageUrl,
+        view.Definition.Description);
 }
 
 internal sealed record SlotJson(int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf);
@@ -213,7 +217,9 @@ internal sealed record CampaignRequest(
     DateTimeOffset? ActiveFrom,
     DateTimeOffset? ActiveUntil,
     int? InviterDailyRewardCap,
-    int? StockShards)
+    int? StockShards,
+    string? ImageUrl,
+    string? Description)
 {
     /// <summary>The definition, or the first rule broken (api.md: 400 with the rule).</summary>
     public (CampaignDefinition? Definition, string? Problem) ToDefinition()
@@ -242,6 +248,8 @@ internal sealed record CampaignRequest(
             ActiveUntil = ActiveUntil,
             InviterDailyRewardCap = InviterDailyRewardCap ?? defaults.InviterDailyRewardCap,
             StockShards = StockShards ?? defaults.StockShards,
+            ImageUrl = string.IsNullOrWhiteSpace(ImageUrl) ? null : ImageUrl.Trim(),
+            Description = string.IsNullOrWhiteSpace(Description) ? null : Description.Trim().ReplaceLineEndings("\n"),
         };
         return definition.Validate() is { } problem ? (null, problem) : (definition, null);
     }
