@@ -152,6 +152,12 @@ public sealed class H5BrowserTests(SystemFixture system)
         var seen = await Eventually.ValueAsync(() => leader.GetJsonAsync($"/api/groups/{groupId}"),
             g => g.GetProperty("slots")[0].GetProperty("status").GetString() == "paid", TimeSpan.FromSeconds(30));
         Assert.True(seen.GetProperty("slots")[0].GetProperty("paidOnBehalf").GetBoolean());
+
+        // Bug 8: Back to the cashier shows the order paid, not NOTPAY with a Pay button.
+        await friend.GoBackAsync();
+        await friend.Locator("#paid").WaitForAsync();
+        Assert.Contains("SUCCESS", await friend.Locator("#state").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(0, await friend.Locator("#pay").CountAsync());
     }
 
     [Theory]
