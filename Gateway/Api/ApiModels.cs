@@ -38,6 +38,17 @@ internal sealed record CampaignJson(
         view.Definition.Description);
 }
 
+/// <summary>A group one can join, as the campaign's 凑团 list shows it (<c>GET /api/campaigns/{id}/groups</c>).</summary>
+internal sealed record OpenGroupJson(string GroupId, int GroupSize, int PaidCount, int FreeSlots, DateTime? Deadline)
+{
+    public static OpenGroupJson From(GroupView view) => new(
+        view.GroupId,
+        view.GroupSize,
+        view.PaidCount,
+        view.Slots.Count(s => s.Status == SlotStatus.Free),
+        view.Deadline?.UtcDateTime);
+}
+
 internal sealed record SlotJson(int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf);
 
 internal sealed record GroupJson(

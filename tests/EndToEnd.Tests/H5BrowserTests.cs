@@ -112,10 +112,15 @@ public sealed class H5BrowserTests(SystemFixture system)
     public async Task AMalformedRefOnAShareLinkIsDroppedAndTheJoinGoesThrough()
     {
         // Bug 2: ?ref=ABC was kept for the tab and made every pay fail with invalid-request.
-        var (campaignId, _) = await DefineCampaignAsync(groupSize: 2);
+        var (campaignId, title) = await DefineCampaignAsync(groupSize: 2);
         var groupId = await OpenGroupAsync(campaignId);
         await using var mobile = await MobileBrowser.LaunchAsync(system);
         var visitor = await mobile.NewPhoneAsync();
+        // The home page lists the group under its campaign (凑团).
+        await visitor.GotoAsync("/");
+        var listed = visitor.Locator("[data-test=campaign]", new() { HasTextString = title }).Locator($"a[href='/g/{groupId}']");
+        await Expect(listed, "还差 1 人");
+        await MobileBrowser.AssertChineseAndFitsAsync(visitor);
 
         await visitor.GotoAsync($"/g/{groupId}?ref=ABC");
         await visitor.Locator("[data-test=join]").ClickAsync();
