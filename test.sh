@@ -15,6 +15,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# A Chinese font, so that the browser tests' screenshots of the H5 app are legible (the tests pass without it).
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: installing Debian's fonts-wqy-microhei for the browser tests' screenshots"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true
+fi
+
 # The archive's tests run Debian's PostgreSQL server (tests/Testing/PostgresServer.cs): install it when missing.
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [[ -z "${GROUPPAY_TEST_POSTGRES:-}" ]]; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
