@@ -86,10 +86,10 @@ public sealed partial class MobileBrowser : IAsyncDisposable
         await page.WaitForURLAsync(new Regex("^" + Regex.Escape(_system.GatewayUrl.ToString()) + "g/"));
     }
 
-    public static async Task ScreenshotAsync(IPage page, string name)
+    public static async Task ScreenshotAsync(IPage page, string name, bool fullPage = true)
     {
         Directory.CreateDirectory(ScreenshotDirectory);
-        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = true });
+        await page.ScreenshotAsync(new() { Path = Path.Combine(ScreenshotDirectory, name + ".png"), FullPage = fullPage });
     }
 
     /// <summary>The page as a shopper reads it: Chinese only (no English status or error words; the ¥ amounts, numbers
@@ -101,6 +101,11 @@ public sealed partial class MobileBrowser : IAsyncDisposable
         Assert.True(english.Count == 0, $"English on {page.Url}: {string.Join(", ", english)}\n{text}");
         var scrollWidth = await page.EvaluateAsync<int>("() => document.documentElement.scrollWidth");
         Assert.True(scrollWidth <= 375, $"{page.Url} is {scrollWidth} px wide at 375 px");
+        // The app clips sideways overflow, so look at each element too: none may reach past the screen's right edge.
+        var wide = await page.EvaluateAsync<string[]>(
+            "() => [...document.querySelectorAll('body *')].filter(e => { const r = e.getBoundingClientRect(); " +
+            "return r.width > 0 && r.height > 0 && r.right > window.innerWidth + 1; }).map(e => e.tagName + '.' + e.className)");
+        Assert.True(wide.Length == 0, $"{page.Url}: wider than 375 px: {string.Join(", ", wide.Take(5))}");
     }
 
     public static Regex AuthorizePage() => new("/connect/oauth2/authorize");
