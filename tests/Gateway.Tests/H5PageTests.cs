@@ -67,6 +67,25 @@ public sealed partial class H5PageTests(GatewayFixture fixture)
     }
 
     [Fact]
+    public async Task TheAppsFilesAreSentCompressedButApiAnswersAreNot()
+    {
+        using var handler = new HttpClientHandler { AutomaticDecompression = System.Net.DecompressionMethods.None, UseCookies = false };
+        using var client = new HttpClient(handler) { BaseAddress = fixture.GatewayUrl };
+        client.DefaultRequestHeaders.AcceptEncoding.ParseAdd("gzip, br");
+        using var plain = await fixture.Anonymous.GetAsync("/");
+        var script = AssetPattern().Matches(await plain.Content.ReadAsStringAsync())
+            .Select(m => m.Groups["path"].Value).First(a => a.EndsWith(".js", StringComparison.Ordinal));
+
+        using var asset = await client.GetAsync(script);
+        using var api = await client.GetAsync("/h5/config");
+
+        Assert.Equal(HttpStatusCode.OK, asset.StatusCode);
+        Assert.Contains(asset.Content.Headers.ContentEncoding, e => e is "br" or "gzip");
+        Assert.Equal(HttpStatusCode.OK, api.StatusCode);
+        Assert.Empty(api.Content.Headers.ContentEncoding);
+    }
+
+    [Fact]
     public async Task ThePageLearnsWhereTheSandboxCashierIs()
     {
         using var response = await fixture.Anonymous.GetAsync("/h5/config");
