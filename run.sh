@@ -30,9 +30,9 @@ gateway_url="http://127.0.0.1:${gateway_port}"
 sandbox_url="http://127.0.0.1:${sandbox_port}"
 out="bin/Release/net10.0"
 
-for tool in dotnet curl setsid; do
+for tool in dotnet curl setsid npm; do
   if ! command -v "$tool" >/dev/null 2>&1; then
-    echo "run.sh: '$tool' is required (dotnet: the .NET 10 SDK; curl and setsid: apt-get install curl util-linux)" >&2
+    echo "run.sh: '$tool' is required (dotnet: the .NET 10 SDK; npm: Node.js 20 or later, for the H5 app; curl and setsid: apt-get install curl util-linux)" >&2
     exit 1
   fi
 done
@@ -45,7 +45,7 @@ for port in "$gateway_port" "$sandbox_port" "$silo1_port" "$silo1_gateway_port" 
   fi
 done
 
-echo "Building (Release)…"
+echo "Building (Release; the Gateway's build also runs npm ci and the H5 app's Vite build when needed)…"
 for project in Silo Gateway WeChatPay.Sandbox; do
   dotnet build "$project" --configuration Release --nologo -v quiet -clp:NoSummary
 done
@@ -165,7 +165,8 @@ wait_for_http "$gateway" "${gateway_url}/health/ready" 120
 echo "  store: $(grep -o 'Store: .*' "${logs[$silo1]}" | head -n 1 | sed 's/^Store: //')"
 
 # The demo campaign, through the admin API (api.md: PUT /admin/campaigns/{id}); idempotent, so a restart keeps it.
-campaign='{"title":"拼团演示 · Demo group buy","soloPriceFen":2990,"groupPriceFen":1990,"groupSize":3,"windowMinutes":1440,"holdMinutes":15,"stock":1000,"perUserLimit":5,"inviterRewardFen":100,"rewardFreezeMinutes":1,"virtualFill":false}'
+# Its picture ships with the H5 app (h5/public/images, served by the gateway at /images/).
+campaign='{"title":"阳山水蜜桃 6 只装","description":"无锡阳山产地直发，现摘现发。\n3 人成团享拼团价，24 小时内未成团自动原路退款。","imageUrl":"/images/demo-peach.svg","soloPriceFen":2990,"groupPriceFen":1990,"groupSize":3,"windowMinutes":1440,"holdMinutes":15,"stock":1000,"perUserLimit":5,"inviterRewardFen":100,"rewardFreezeMinutes":1,"virtualFill":false}'
 seed=$(curl -sS -o "${log_dir}/seed.json" -w '%{http_code}' --max-time 30 -X PUT "${gateway_url}/admin/campaigns/demo" \
   -H "X-Admin-Key: ${admin_key}" -H 'Content-Type: application/json' --data "$campaign" || true)
 case "$seed" in

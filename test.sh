@@ -15,6 +15,13 @@ if ! command -v chromium >/dev/null 2>&1; then
   fi
 fi
 
+# A Chinese font, so that the browser tests' screenshots of the H5 app are legible (the tests pass without it).
+if ! fc-list :lang=zh 2>/dev/null | grep -q . && [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
+  echo "test.sh: installing Debian's fonts-wqy-microhei for the browser tests' screenshots"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true
+fi
+
 # The archive's tests run Debian's PostgreSQL server (tests/Testing/PostgresServer.cs): install it when missing.
 if ! ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 && [[ -z "${GROUPPAY_TEST_POSTGRES:-}" ]]; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null 2>&1; then
@@ -32,11 +39,23 @@ trap 'rm -f "$log"' EXIT
 status=0
 dotnet test GroupPay.sln --configuration Release "$@" 2>&1 | tee "$log" || status=$?
 
+# The H5 app's unit tests (Vitest; h5/tests). The Gateway's build above ran npm ci; run it here if that build did not.
+if [[ ! -d h5/node_modules ]]; then
+  (cd h5 && npm ci --no-audit --no-fund --loglevel=error)
+fi
+h5_status=0
+(cd h5 && NO_COLOR=1 npx vitest run) 2>&1 | tee -a "$log" || h5_status=$?
+if ((h5_status != 0)) && ((status == 0)); then
+  status=$h5_status
+fi
+
 # One closing line for CI: the sums of every test assembly's summary.
 awk '/^(Passed|Failed)!/ {
         for (i = 1; i <= NF; i++) {
           if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1)
         }
      }
-     END { printf "tests: %d passed, %d failed, %d skipped\n", p, f, s }' FS='[ ,]+' "$log"
+     END { printf "tests: %d passed, %d failed, %d skipped (.NET)\n", p, f, s }' FS='[ ,]+' "$log"
+# Vitest's own summary line, without its colours.
+grep -E '^ *Tests +' "$log" | sed 's/\x1b\[[0-9;]*m//g; s/^ */h5 /' | tail -n 1 || true
 exit "$status"

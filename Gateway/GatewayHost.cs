@@ -79,6 +79,13 @@ public static class GatewayHost
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddMutationRateLimiting();
+        // The H5 app's files only (docs/h5.md, Size): never JSON or the event stream, so no secret-bearing answer is
+        // compressed (BREACH) and events are not held back in a compressor's buffer.
+        services.AddResponseCompression(o =>
+        {
+            o.EnableForHttps = true;
+            o.MimeTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"];
+        });
         AddSignIn(services);
 
         var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";
@@ -167,6 +174,7 @@ public static class GatewayHost
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseResponseCompression();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseRouting();

@@ -44,8 +44,12 @@ internal static class CashierEndpoints
         };
     }
 
-    private static ContentHttpResult Page([AsParameters] CashierPageQuery query, HttpRequest request, Cashier cashier, IOptions<SandboxOptions> options)
+    /// <summary>The page, never cached: it shows the order's state as it is now, also when the browser comes Back to it
+    /// (a page kept in the back-forward cache is reloaded), so a paid order never reads NOTPAY with a Pay button.</summary>
+    private static ContentHttpResult Page(
+        [AsParameters] CashierPageQuery query, HttpRequest request, HttpResponse response, Cashier cashier, IOptions<SandboxOptions> options)
     {
+        response.Headers.CacheControl = "no-store";
         if (query.ReturnUrl is { } returnUrl && !IsReturnUrl(returnUrl))
         {
             return Error("returnUrl must be an absolute http(s) URL or a local path.");
@@ -58,14 +62,15 @@ internal static class CashierEndpoints
             ? $"<p>Paying as <code>{SandboxPages.Encode(query.Openid)}</code></p>"
             : "<label>Payer openid <input id=\"openid\" list=\"users\" placeholder=\"openid\"></label><datalist id=\"users\">" +
               string.Concat(options.Value.EffectiveTestUsers.Select(u => $"<option value=\"{SandboxPages.Encode(u)}\">")) + "</datalist>";
+        var paid = order.TradeState is "SUCCESS" or "REFUND";
         var body = new StringBuilder()
             .Append("<h1>微信支付 · WeChat Pay</h1><div class=\"box\">")
             .Append("<p>").Append(SandboxPages.Encode(order.Body)).Append("</p>")
             .Append("<p class=\"amount\">¥").Append((order.TotalFee / 100m).ToString("0.00", CultureInfo.InvariantCulture)).Append("</p>")
-            .Append("<p class=\"muted\">Order state: ").Append(SandboxPages.Encode(order.TradeState)).Append("</p>")
-            .Append(payer)
-            .Append("<button id=\"pay\" type=\"button\">Pay</button> ")
-            .Append("<button id=\"cancel\" type=\"button\" class=\"secondary\">Cancel</button>")
+            .Append("<p class=\"muted\" id=\"state\">Order state: ").Append(SandboxPages.Encode(order.TradeState)).Append("</p>")
+            .Append(paid ? "<p id=\"paid\">已支付 · This order is paid.</p>" : payer)
+            .Append(paid ? "<button id=\"back\" type=\"button\">返回 · Back</button>" : "<button id=\"pay\" type=\"button\">Pay</button> ")
+            .Append(paid ? "" : "<button id=\"cancel\" type=\"button\" class=\"secondary\">Cancel</button>")
             .Append("<p id=\"result\" role=\"status\"></p></div>")
             .ToString();
         var parameters = new CashierPayRequest(query.AppId, query.TimeStamp, query.NonceStr, query.Package, query.SignType, query.PaySign, query.Openid);
@@ -75,8 +80,13 @@ internal static class CashierEndpoints
             """
             const result=document.getElementById('result');
             function back(){if(returnUrl){location.href=returnUrl;}}
-            document.getElementById('cancel').onclick=()=>{result.textContent='get_brand_wcpay_request:cancel';back();};
-            document.getElementById('pay').onclick=async()=>{
+            window.addEventListener('pageshow',e=>{if(e.persisted){location.reload();}});
+            const backButton=document.getElementById('back');
+            if(backButton){backButton.onclick=back;}
+            const cancel=document.getElementById('cancel');
+            if(cancel){cancel.onclick=()=>{result.textContent='get_brand_wcpay_request:cancel';back();};}
+            const pay=document.getElementById('pay');
+            if(pay)pay.onclick=async()=>{
               const input=document.getElementById('openid');
               const body={appId:params.appId,timeStamp:params.timeStamp,nonceStr:params.nonceStr,package:params.package,
                 signType:params.signType,paySign:params.paySign,openid:params.openid||(input?input.value.trim():'')};

@@ -20,7 +20,9 @@ internal sealed record CampaignJson(
     int WindowMinutes,
     int Stock,
     int RemainingStock,
-    bool Active)
+    bool Active,
+    string? ImageUrl,
+    string? Description)
 {
     public static CampaignJson From(CampaignView view) => new(
         view.CampaignId,
@@ -31,7 +33,20 @@ internal sealed record CampaignJson(
         view.Definition.WindowMinutes,
         view.Definition.Stock,
         view.RemainingStock,
-        view.Active);
+        view.Active,
+        view.Definition.ImageUrl,
+        view.Definition.Description);
+}
+
+/// <summary>A group one can join, as the campaign's 凑团 list shows it (<c>GET /api/campaigns/{id}/groups</c>).</summary>
+internal sealed record OpenGroupJson(string GroupId, int GroupSize, int PaidCount, int FreeSlots, DateTime? Deadline)
+{
+    public static OpenGroupJson From(GroupView view) => new(
+        view.GroupId,
+        view.GroupSize,
+        view.PaidCount,
+        view.Slots.Count(s => s.Status == SlotStatus.Free),
+        view.Deadline?.UtcDateTime);
 }
 
 internal sealed record SlotJson(int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf);
@@ -213,7 +228,9 @@ internal sealed record CampaignRequest(
     DateTimeOffset? ActiveFrom,
     DateTimeOffset? ActiveUntil,
     int? InviterDailyRewardCap,
-    int? StockShards)
+    int? StockShards,
+    string? ImageUrl,
+    string? Description)
 {
     /// <summary>The definition, or the first rule broken (api.md: 400 with the rule).</summary>
     public (CampaignDefinition? Definition, string? Problem) ToDefinition()
@@ -242,6 +259,8 @@ internal sealed record CampaignRequest(
             ActiveUntil = ActiveUntil,
             InviterDailyRewardCap = InviterDailyRewardCap ?? defaults.InviterDailyRewardCap,
             StockShards = StockShards ?? defaults.StockShards,
+            ImageUrl = string.IsNullOrWhiteSpace(ImageUrl) ? null : ImageUrl.Trim(),
+            Description = string.IsNullOrWhiteSpace(Description) ? null : Description.Trim().ReplaceLineEndings("\n"),
         };
         return definition.Validate() is { } problem ? (null, problem) : (definition, null);
     }

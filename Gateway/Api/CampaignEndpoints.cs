@@ -1,18 +1,62 @@
 using GroupPay.Gateway.Infrastructure;
+using GroupPay.Grains;
 using GroupPay.Grains.Campaigns;
+using GroupPay.Grains.Orders;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace GroupPay.Gateway.Api;
 
 /// <summary><c>/api/campaigns</c>: the offers, for everyone (no session needed).</summary>
 public static class CampaignEndpoints
 {
+    /// <summary>The most open groups <c>/api/campaigns/{id}/groups</c> answers (<c>limit</c>, default <see cref="DefaultOpenGroups"/>).</summary>
+    public const int MaxOpenGroups = 10;
+
+    public const int DefaultOpenGroups = 5;
+
+    /// <summary>How many of the newest groups are looked at to find the open ones: the work per call is bounded.</summary>
+    public const int ScannedGroups = 30;
+
     public static RouteGroupBuilder MapCampaigns(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous();
         group.MapGet("", ListAsync);
         group.MapGet("/{campaignId}", GetAsync);
+        group.MapGet("/{campaignId}/groups", OpenGroupsAsync);
         return group;
+    }
+
+    /// <summary>凑团: the campaign's groups one can join now (open, a slot free), newest first, among its
+    /// <see cref="ScannedGroups"/> newest (<see cref="IOpenGroupsGrain"/>).</summary>
+    internal static async Task<Results<Ok<List<OpenGroupJson>>, ProblemHttpResult>> OpenGroupsAsync(
+        string campaignId, [FromQuery] int? limit, IGrainFactory grains)
+    {
+        if (!EdgeRules.IsCampaignId(campaignId))
+        {
+            return Problems.Invalid("A campaign id is 1..64 of [0-9A-Za-z_-].");
+        }
+        if (limit is < 1 or > MaxOpenGroups)
+        {
+            return Problems.Invalid($"limit is between 1 and {MaxOpenGroups}.");
+        }
+        var ids = await grains.GetGrain<IOpenGroupsGrain>(campaignId).RecentAsync(ScannedGroups);
+        var views = await Task.WhenAll(ids.Select(async id =>
+        {
+            try
+            {
+                return await grains.GetGrain<IOrderGrain>(id).GetAsync(null);
+            }
+            catch (UnknownGroupException)
+            {
+                return null; // listed, but its creation did not go through
+            }
+        }));
+        return TypedResults.Ok(views.OfType<GroupView>()
+            .Where(v => v.Status == GroupStatus.Open && v.Slots.Any(s => s.Status == SlotStatus.Free))
+            .Take(limit ?? DefaultOpenGroups)
+            .Select(OpenGroupJson.From)
+            .ToList());
     }
 
     internal static async Task<Ok<List<CampaignJson>>> ListAsync(IGrainFactory grains)

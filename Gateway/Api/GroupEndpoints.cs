@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Security.Claims;
 using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
+using GroupPay.Grains.Campaigns;
 using GroupPay.Grains.Orders;
 using GroupPay.Grains.Referrals;
 using GroupPay.Grains.Stats;
@@ -49,6 +50,7 @@ public static partial class GroupEndpoints
         var groupId = EdgeRules.NewGroupId();
         var view = await grains.GetGrain<IOrderGrain>(groupId).CreateAsync(new CreateGroup(body.CampaignId!, openid, body.Ref));
         await RememberGroupAsync(grains, openid, groupId, loggers);
+        await ListGroupAsync(grains, body.CampaignId!, groupId, loggers);
         var code = (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync()).ReferralCode;
         return TypedResults.Created($"/api/groups/{groupId}", GroupJson.From(view, PublicLinks.ShareUrl(request, options.Value, groupId, code)));
     }
@@ -171,6 +173,22 @@ public static partial class GroupEndpoints
             LogRememberFailed(loggers.CreateLogger(typeof(GroupEndpoints)), ex, groupId, new RedactedOpenid(openid));
         }
     }
+
+    /// <summary>Puts a new group on its campaign's 凑团 list (<see cref="IOpenGroupsGrain"/>); the group stands without it.</summary>
+    private static async Task ListGroupAsync(IGrainFactory grains, string campaignId, string groupId, ILoggerFactory loggers)
+    {
+        try
+        {
+            await grains.GetGrain<IOpenGroupsGrain>(campaignId).AddAsync(groupId);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogListFailed(loggers.CreateLogger(typeof(GroupEndpoints)), ex, groupId, campaignId);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not add group {GroupId} to the open groups of campaign {CampaignId}")]
+    private static partial void LogListFailed(ILogger logger, Exception exception, string groupId, string campaignId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Event stream of group {GroupId}: a read failed; trying again at the next tick")]
     private static partial void LogPollFailed(ILogger logger, Exception exception, string groupId);

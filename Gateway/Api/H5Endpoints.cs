@@ -1,19 +1,62 @@
+using System.Text;
+using GroupPay.Gateway.Infrastructure;
 using GroupPay.WeChatPay;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Api;
 
-/// <summary>What the H5 page needs besides the API: the page for <c>/g/{groupId}</c> (the same single page as
-/// <c>/</c>, from <c>wwwroot</c>) and where to pay when there is no <c>WeixinJSBridge</c>.</summary>
+/// <summary>What the H5 app (<c>h5/</c>, built into <c>wwwroot</c>; docs/h5.md) needs besides the API: its single page for
+/// each of its routes, the same page with 404 for any other path (the app then shows its own 404 page, never raw JSON),
+/// and where to pay when there is no <c>WeixinJSBridge</c>.</summary>
 public static class H5Endpoints
 {
+    /// <summary>The app's routes besides <c>/</c> (which the static files answer with <c>index.html</c>).</summary>
+    private static readonly string[] AppRoutes = ["/orders", "/rewards", "/signin-problem"];
+
+    /// <summary>Paths that belong to the API and its neighbours: an unknown one is a 404 problem, not the app's page.</summary>
+    private static readonly string[] ApiPrefixes = ["/api/", "/admin/", "/auth/", "/h5/", "/wechatpay/", "/health/"];
+
     public static RouteGroupBuilder MapH5(this IEndpointRouteBuilder app)
     {
-        app.MapFallbackToFile("/g/{groupId}", "index.html");
+        app.MapGet("/g/{groupId}", GroupPage).AllowAnonymous().ExcludeFromDescription();
+        foreach (var route in AppRoutes)
+        {
+            app.MapGet(route, (IWebHostEnvironment environment) => Page(environment, StatusCodes.Status200OK)).AllowAnonymous().ExcludeFromDescription();
+        }
+        // Like MapFallback, but for GET and HEAD only (a fallback for every method would win over an API endpoint that
+        // refuses a request's content type or method). Paths that look like files (assets) are not routes of the app: a
+        // missing one stays a plain 404.
+        app.MapMethods("{*path:nonfile}", [HttpMethods.Get, HttpMethods.Head], NotFound).WithOrder(int.MaxValue).AllowAnonymous().ExcludeFromDescription();
         var group = app.MapGroup("/h5").WithTags("H5").AllowAnonymous();
         group.MapGet("/config", Config);
         return group;
+    }
+
+    /// <summary><c>/g/{groupId}</c>, the share link's target: the app; 404 when the id cannot be a group's.</summary>
+    internal static IResult GroupPage(string groupId, IWebHostEnvironment environment) =>
+        Page(environment, EdgeRules.IsGroupId(groupId) ? StatusCodes.Status200OK : StatusCodes.Status404NotFound);
+
+    internal static IResult NotFound(HttpContext context, IWebHostEnvironment environment)
+    {
+        var path = context.Request.Path.Value ?? "/";
+        if (ApiPrefixes.Any(prefix => path.StartsWith(prefix, StringComparison.OrdinalIgnoreCase) || path.Equals(prefix.TrimEnd('/'), StringComparison.OrdinalIgnoreCase)))
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "not-found", "There is no such endpoint.");
+        }
+        return Page(environment, StatusCodes.Status404NotFound);
+    }
+
+    /// <summary>The app's <c>index.html</c> with <paramref name="status"/>; never cached, so a new build's hashed assets
+    /// are picked up at once (the assets themselves are immutable by name).</summary>
+    private static IResult Page(IWebHostEnvironment environment, int status)
+    {
+        var file = environment.WebRootFileProvider.GetFileInfo("index.html");
+        if (!file.Exists || file.PhysicalPath is null)
+        {
+            return Problems.Create(StatusCodes.Status404NotFound, "no-h5-build", "The H5 app is not built (npm run build in h5/; docs/h5.md).");
+        }
+        return new NoCache(TypedResults.Content(File.ReadAllText(file.PhysicalPath, Encoding.UTF8), "text/html; charset=utf-8", Encoding.UTF8, status));
     }
 
     /// <summary><c>{"sandboxCashierUrl"}</c>: the sandbox's cashier page (<c>{WeChatPay:BaseUrl}/sandbox/cashier</c>) that
@@ -23,6 +66,15 @@ public static class H5Endpoints
         var baseUrl = weChatPay.Value.BaseUrl;
         var real = Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Host.EndsWith("weixin.qq.com", StringComparison.OrdinalIgnoreCase);
         return TypedResults.Ok(new H5Config(real ? null : baseUrl.TrimEnd('/') + "/sandbox/cashier"));
+    }
+
+    private sealed class NoCache(IResult inner) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.Headers.CacheControl = "no-cache";
+            return inner.ExecuteAsync(httpContext);
+        }
     }
 }
 

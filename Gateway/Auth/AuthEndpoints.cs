@@ -12,6 +12,9 @@ namespace GroupPay.Gateway.Auth;
 public static partial class AuthEndpoints
 {
     public const string CallbackPath = "/auth/callback";
+
+    /// <summary>The H5 app's page for a sign-in that did not complete (<c>?code=</c> says why).</summary>
+    public const string SignInProblemPath = "/signin-problem";
     private const int MaxReturnUrlLength = 2048;
 
     public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder app)
@@ -43,11 +46,12 @@ public static partial class AuthEndpoints
         var returnUrl = correlation.Complete(context, state);
         if (returnUrl is null || !IsLocalPath(returnUrl))
         {
-            return Problems.Create(StatusCodes.Status400BadRequest, "invalid-state", "The sign-in state is missing, expired or not this browser's; start again.");
+            // Typically Back after signing in: WeChat's authorize page again, whose state was used up.
+            return Refuse(context, StatusCodes.Status400BadRequest, "invalid-state", "The sign-in state is missing, expired or not this browser's; start again.");
         }
         if (string.IsNullOrEmpty(code) || code.Length > 512)
         {
-            return Problems.Invalid("The callback has no code.");
+            return Refuse(context, StatusCodes.Status400BadRequest, "invalid-request", "The callback has no code.");
         }
         var logger = loggers.CreateLogger(typeof(AuthEndpoints));
         switch (await weChat.ExchangeAsync(code, context.RequestAborted))
@@ -61,13 +65,23 @@ public static partial class AuthEndpoints
                 return TypedResults.Redirect(returnUrl);
             case OAuthExchange.Refused(var errCode, var errMsg):
                 LogRefused(logger, errCode, errMsg);
-                return Problems.Create(StatusCodes.Status401Unauthorized, "oauth-refused", $"WeChat refused the sign-in ({errCode}).");
+                return Refuse(context, StatusCodes.Status401Unauthorized, "oauth-refused", $"WeChat refused the sign-in ({errCode}).");
             case OAuthExchange.Unavailable(var reason):
                 LogUnavailable(logger, reason);
-                return Problems.Create(StatusCodes.Status502BadGateway, "oauth-provider", "WeChat did not answer the sign-in; try again.");
+                return Refuse(context, StatusCodes.Status502BadGateway, "oauth-provider", "WeChat did not answer the sign-in; try again.");
             default:
                 throw new InvalidOperationException("Unknown exchange outcome.");
         }
+    }
+
+    /// <summary>A failed callback: a browser finding its way (it asks for HTML) is sent to the H5 app's sign-in problem page,
+    /// which says what happened in Chinese and offers the way on; anything else gets the problem.</summary>
+    private static Results<RedirectHttpResult, ProblemHttpResult> Refuse(HttpContext context, int status, string code, string detail)
+    {
+        var accept = context.Request.Headers.Accept.ToString();
+        return accept.Contains("text/html", StringComparison.OrdinalIgnoreCase)
+            ? TypedResults.Redirect(SignInProblemPath + "?code=" + Uri.EscapeDataString(code))
+            : Problems.Create(status, code, detail);
     }
 
     internal static async Task<NoContent> LogoutAsync(HttpContext context, ILoggerFactory loggers)

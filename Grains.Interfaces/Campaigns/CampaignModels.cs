@@ -38,7 +38,18 @@ public sealed record CampaignDefinition
     /// Fixed by the campaign's first definition.</summary>
     [Id(14)] public int StockShards { get; init; }
 
+    /// <summary>The product picture the H5 app shows: an absolute <c>https</c>/<c>http</c> URL or a path on the gateway
+    /// (<c>/images/…</c>, the app's own assets); null for none.</summary>
+    [Id(15)] public string? ImageUrl { get; init; }
+
+    /// <summary>The product's description under the picture (plain text, up to <see cref="MaxDescriptionLength"/>); null for none.</summary>
+    [Id(16)] public string? Description { get; init; }
+
     public const int MaxStockShards = 64;
+
+    public const int MaxImageUrlLength = 512;
+
+    public const int MaxDescriptionLength = 500;
 
     public const int MaxPerUserLimit = 100;
 
@@ -58,7 +69,19 @@ public sealed record CampaignDefinition
         : RewardFreezeMinutes < 0 ? "rewardFreezeMinutes must not be negative"
         : InviterDailyRewardCap < 0 ? "inviterDailyRewardCap must not be negative"
         : ActiveFrom is { } from && ActiveUntil is { } until && until <= from ? "activeUntil must be after activeFrom"
+        : ImageUrl is not null && !IsImageUrl(ImageUrl) ? "imageUrl must be an http(s) URL or a local path (/…) of up to 512 characters"
+        : Description is not null && (Description.Length > MaxDescriptionLength || Description.Any(c => char.IsControl(c) && c != '\n'))
+            ? "description must be up to 500 characters without control characters (line breaks allowed)"
         : null;
+
+    /// <summary>An absolute http(s) URL, or a local path: <c>/…</c> but not <c>//host</c> or <c>/\host</c>; no spaces,
+    /// quotes or control characters (it goes into an <c>img src</c>).</summary>
+    private static bool IsImageUrl(string url) =>
+        url.Length is > 0 and <= MaxImageUrlLength
+        && !url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c is '"' or '\'' or '<' or '>' or '\\')
+        && (url[0] == '/'
+            ? url.Length == 1 || url[1] != '/'
+            : Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp));
 }
 
 /// <summary>A campaign as the outside sees it. <see cref="Reserved"/>: units held by slots of groups still pending or

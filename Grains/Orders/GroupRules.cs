@@ -33,7 +33,9 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
     {
         ArgumentNullException.ThrowIfNull(terms);
         State.CampaignId = campaignId;
-        State.Terms = terms;
+        // The group keeps the terms it sells on, not the product's picture and text (the H5 app reads those from the
+        // campaign): every group's state stays as small as before they existed (docs/capacity.md).
+        State.Terms = terms with { ImageUrl = null, Description = null };
         State.LeaderOpenid = leaderOpenid;
         State.Status = GroupStatus.Pending;
         State.CreatedAt = now;

@@ -121,6 +121,47 @@ public sealed class AuthTests(GatewayFixture fixture)
         await Json.ProblemAsync(replay, HttpStatusCode.BadRequest, "invalid-state");
     }
 
+    [Fact]
+    public async Task BackToTheAuthorizePageAfterSigningInLeadsABrowserToTheAppsPageNotJson()
+    {
+        // Bug 4 of issue 10: signed in, Back reaches WeChat's authorize page, choosing again replays the used state.
+        using var browser = fixture.NewBrowser();
+        var openid = GatewayFixture.NewUser();
+        using var login = await browser.GetAsync("/auth/login?returnUrl=%2Forders");
+        using var confirm = await browser.Http.GetAsync(Browser.ConfirmUrl(login.Headers.Location!, openid));
+        using var first = await browser.Http.GetAsync(confirm.Headers.Location!);
+        Assert.Equal(HttpStatusCode.Redirect, first.StatusCode);
+        using var again = await browser.Http.GetAsync(Browser.ConfirmUrl(login.Headers.Location!, openid));
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, again.Headers.Location!);
+        request.Headers.Accept.ParseAdd("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+        using var replay = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, replay.StatusCode);
+        Assert.Equal("/signin-problem?code=invalid-state", replay.Headers.Location?.OriginalString);
+        using var page = await browser.Http.GetAsync("/signin-problem?code=invalid-state");
+        Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+        Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
+        // Still signed in as before.
+        var me = await browser.GetJsonAsync("/api/me");
+        Assert.Equal(openid, me.GetProperty("openid").GetString());
+    }
+
+    [Fact]
+    public async Task ABrowserWhoseCodeWeChatRefusesIsSentToTheAppsPage()
+    {
+        using var browser = fixture.NewBrowser();
+        using var login = await browser.GetAsync("/auth/login?returnUrl=/");
+        var state = QueryHelpers.ParseQuery(login.Headers.Location!.Query)["state"].ToString();
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/auth/callback?code=not-a-code&state={state}");
+        request.Headers.Accept.ParseAdd("text/html");
+
+        using var callback = await browser.Http.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        Assert.Equal("/signin-problem?code=oauth-refused", callback.Headers.Location?.OriginalString);
+    }
+
     [Theory]
     [InlineData("GET", "/api/me")]
     [InlineData("GET", "/api/me/groups")]

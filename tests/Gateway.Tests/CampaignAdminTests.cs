@@ -7,7 +7,7 @@ namespace GroupPay.Gateway.Tests;
 public sealed class CampaignAdminTests(GatewayFixture fixture)
 {
     private static readonly string[] CampaignFields =
-        ["campaignId", "title", "soloPriceFen", "groupPriceFen", "groupSize", "windowMinutes", "stock", "remainingStock", "active"];
+        ["campaignId", "title", "soloPriceFen", "groupPriceFen", "groupSize", "windowMinutes", "stock", "remainingStock", "active", "imageUrl", "description"];
 
     [Theory]
     [InlineData(null)]
@@ -61,6 +61,78 @@ public sealed class CampaignAdminTests(GatewayFixture fixture)
         Assert.Equal(rule, problem.GetProperty("detail").GetString());
         using var campaign = await fixture.Anonymous.GetAsync($"/api/campaigns/{campaignId}");
         Assert.Equal(HttpStatusCode.NotFound, campaign.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheProductImageAndDescriptionAreKeptAndAnsweredToTheH5App()
+    {
+        var campaignId = "c" + Guid.NewGuid().ToString("N")[..10];
+        var body = new Dictionary<string, object>
+        {
+            ["title"] = "拼团",
+            ["soloPriceFen"] = 1990,
+            ["groupPriceFen"] = 990,
+            ["groupSize"] = 3,
+            ["stock"] = 10,
+            ["imageUrl"] = " /images/demo-peach.svg ",
+            ["description"] = "阳山水蜜桃 6 只装\r\n产地直发",
+        };
+        using var put = GatewayFixture.AdminRequest(HttpMethod.Put, $"/admin/campaigns/{campaignId}", body);
+        var defined = await Json.ReadAsync(await fixture.Anonymous.SendAsync(put), HttpStatusCode.OK);
+        Assert.Equal("/images/demo-peach.svg", defined.GetProperty("imageUrl").GetString());
+        Assert.Equal("阳山水蜜桃 6 只装\n产地直发", defined.GetProperty("description").GetString());
+
+        var one = await Json.ReadAsync(await fixture.Anonymous.GetAsync($"/api/campaigns/{campaignId}"), HttpStatusCode.OK);
+        Assert.Equal("/images/demo-peach.svg", one.GetProperty("imageUrl").GetString());
+        Assert.Equal("阳山水蜜桃 6 只装\n产地直发", one.GetProperty("description").GetString());
+
+        // Redefined without them: the campaign has none (a definition is the whole offer).
+        using var again = GatewayFixture.AdminRequest(HttpMethod.Put, $"/admin/campaigns/{campaignId}", GatewayFixture.Campaign());
+        var redefined = await Json.ReadAsync(await fixture.Anonymous.SendAsync(again), HttpStatusCode.OK);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, redefined.GetProperty("imageUrl").ValueKind);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, redefined.GetProperty("description").ValueKind);
+    }
+
+    [Theory]
+    [InlineData("imageUrl", "javascript:alert(1)", "imageUrl must be an http(s) URL or a local path (/…) of up to 512 characters")]
+    [InlineData("imageUrl", "//evil.example/x.png", "imageUrl must be an http(s) URL or a local path (/…) of up to 512 characters")]
+    [InlineData("imageUrl", "/images/a b.png", "imageUrl must be an http(s) URL or a local path (/…) of up to 512 characters")]
+    [InlineData("imageUrl", "https://img.example/\"onerror=\"x.png", "imageUrl must be an http(s) URL or a local path (/…) of up to 512 characters")]
+    [InlineData("description", "\u0007bell", "description must be up to 500 characters without control characters (line breaks allowed)")]
+    public async Task AnInvalidImageUrlOrDescriptionIsRefusedWithTheRule(string field, string value, string rule)
+    {
+        var body = new Dictionary<string, object>
+        {
+            ["title"] = "拼团",
+            ["soloPriceFen"] = 1990,
+            ["groupPriceFen"] = 990,
+            ["groupSize"] = 3,
+            ["stock"] = 10,
+            [field] = value,
+        };
+        var campaignId = "c" + Guid.NewGuid().ToString("N")[..10];
+        using var request = GatewayFixture.AdminRequest(HttpMethod.Put, $"/admin/campaigns/{campaignId}", body);
+
+        var problem = await Json.ProblemAsync(await fixture.Anonymous.SendAsync(request), HttpStatusCode.BadRequest, "invalid-campaign");
+
+        Assert.Equal(rule, problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task ADescriptionLongerThan500CharactersIsRefused()
+    {
+        var body = new Dictionary<string, object>
+        {
+            ["title"] = "拼团",
+            ["soloPriceFen"] = 1990,
+            ["groupPriceFen"] = 990,
+            ["groupSize"] = 3,
+            ["stock"] = 10,
+            ["description"] = new string('桃', 501),
+        };
+        using var request = GatewayFixture.AdminRequest(HttpMethod.Put, $"/admin/campaigns/c{Guid.NewGuid():N}"[..20], body);
+
+        await Json.ProblemAsync(await fixture.Anonymous.SendAsync(request), HttpStatusCode.BadRequest, "invalid-campaign");
     }
 
     [Fact]

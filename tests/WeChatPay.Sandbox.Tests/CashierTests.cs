@@ -180,6 +180,29 @@ public sealed partial class CashierTests
     }
 
     [Fact]
+    public async Task CashierPageOfAPaidOrderSaysPaidAndIsNeverCached()
+    {
+        // Issue 10, bug 8: Back to the cashier after paying showed "Order state: NOTPAY" and a Pay button.
+        await using var sandbox = await SandboxServer.StartAsync();
+        var p = await sandbox.PrepayAsync(SandboxServer.NewOutTradeNo(), totalFee: 2990);
+        var query = $"appId={p.AppId}&timeStamp={p.TimeStamp}&nonceStr={p.NonceStr}&package={Uri.EscapeDataString(p.Package)}" +
+            $"&signType={p.SignType}&paySign={p.PaySign}&openid={SandboxServer.Alice}&returnUrl=%2Fgroups%2F1";
+        using var before = await sandbox.Http.GetAsync(new Uri("/sandbox/cashier?" + query, UriKind.Relative));
+        Assert.Equal("no-store", before.Headers.CacheControl?.ToString());
+        Assert.Contains("Order state: NOTPAY", await before.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, (await sandbox.CashierPayAsync(p, SandboxServer.Alice)).Status);
+
+        using var after = await sandbox.Http.GetAsync(new Uri("/sandbox/cashier?" + query, UriKind.Relative));
+        var html = await after.Content.ReadAsStringAsync();
+
+        Assert.Equal("no-store", after.Headers.CacheControl?.ToString());
+        Assert.Contains("Order state: SUCCESS", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"paid\"", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"pay\"", html, StringComparison.Ordinal);
+        Assert.Contains("id=\"back\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task CashierPageRefusesAReturnUrlThatIsNeitherLocalNorHttp()
     {
         await using var sandbox = await SandboxServer.StartAsync();
