@@ -60,7 +60,7 @@ public sealed class GatewayClusterOptions
     /// <summary>Orleans' response timeout for every grain call of this gateway (pays, creates, notifies, admin): a
     /// pay's grain turn includes WeChat's <c>unifiedorder</c>, and a pay asked again returns the same attempt.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Gateway:Cluster:ResponseTimeout must be between 100 ms and 5 minutes (env Gateway__Cluster__ResponseTimeout).")]
-    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(4);
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(3);
 
     /// <summary>How long an H5 read (<c>GET</c> of a group, a campaign, the user) waits for its grains before it is
     /// answered 503 <c>unavailable</c>; shorter than <see cref="ResponseTimeout"/>, since nothing is lost by asking again.</summary>
