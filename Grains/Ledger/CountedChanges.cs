@@ -54,7 +54,27 @@ public sealed class CountedChanges
     private readonly List<LedgerEntry> _ledger = [];
     private readonly List<StoreWrite> _writes = [];
 
-    public IEnumerable<CounterChange> Counters => _counters.Where(c => c.Value != 0).Select(c => new CounterChange(c.Key.Scope, c.Key.Counter, c.Value));
+    public IEnumerable<CounterChange> Counters => NonZeroCounters();
+
+    /// <summary>The counters this change moves, in one array (what the write script is given).</summary>
+    public CounterChange[] NonZeroCounters()
+    {
+        var moved = 0;
+        foreach (var delta in _counters.Values)
+        {
+            moved += delta == 0 ? 0 : 1;
+        }
+        var changes = new CounterChange[moved];
+        var i = 0;
+        foreach (var ((scope, counter), delta) in _counters)
+        {
+            if (delta != 0)
+            {
+                changes[i++] = new CounterChange(scope, counter, delta);
+            }
+        }
+        return changes;
+    }
 
     public IReadOnlyList<LedgerEntry> Ledger => _ledger;
 

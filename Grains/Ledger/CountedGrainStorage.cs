@@ -1,3 +1,4 @@
+using GroupPay.Grains.Stats;
 using Microsoft.Extensions.Options;
 using Orleans.Configuration;
 using Orleans.Serialization;
@@ -147,23 +148,22 @@ public sealed class CountedGrainStorage(
     {
         ArgumentNullException.ThrowIfNull(grainState);
         var newEtag = Guid.NewGuid().ToString("N");
-        var args = new List<RedisValue>
+        var changes = (grainState.State as ICountedState)?.Uncommitted;
+        var (keys, args) = ScriptArguments(Key(stateName, grainId), changes);
+        args[0] = grainState.ETag ?? "";
+        args[1] = newEtag;
+        // Orleans' binary format, as OrleansGrainStorageSerializer writes it, but through pooled buffers into one array of
+        // the exact size (its ArrayBufferWriter grows from 256 bytes by copies: a group's state is ~600).
+        args[2] = serializer.SerializeToArray(grainState.State);
+        args[3] = (long)options.Value.Retention.TotalSeconds;
+        args[4] = changes?.StateExpiry switch
         {
-            // Orleans' binary format, as OrleansGrainStorageSerializer writes it, but through pooled buffers into one
-            // array of the exact size (its ArrayBufferWriter grows from 256 bytes by copies: a group's state is ~600).
-            grainState.ETag ?? "", newEtag, serializer.SerializeToArray(grainState.State),
-            (long)options.Value.Retention.TotalSeconds,
-            (grainState.State as ICountedState)?.Uncommitted?.StateExpiry switch
-            {
-                null => "",
-                { } expiry when expiry == TimeSpan.MaxValue => "persist",
-                { } expiry => Math.Max(1, (long)expiry.TotalSeconds),
-            },
+            null => "",
+            { } expiry when expiry == TimeSpan.MaxValue => "persist",
+            { } expiry => Math.Max(1, (long)expiry.TotalSeconds),
         };
-        var keys = new List<RedisKey> { Key(stateName, grainId) };
-        AddChanges(keys, args, (grainState.State as ICountedState)?.Uncommitted);
         var db = await DatabaseAsync().ConfigureAwait(false);
-        if ((int)await db.ScriptEvaluateAsync(WriteScript, [.. keys], [.. args]).ConfigureAwait(false) == -1)
+        if ((int)await db.ScriptEvaluateAsync(WriteScript, keys, args).ConfigureAwait(false) == -1)
         {
             throw new InconsistentStateException($"Version conflict writing {stateName} of {grainId}: the stored state is not the one this activation read (ETag {grainState.ETag}).");
         }
@@ -184,41 +184,55 @@ public sealed class CountedGrainStorage(
         grainState.RecordExists = false;
     }
 
-    private void AddChanges(List<RedisKey> keys, List<RedisValue> args, CountedChanges? changes)
+    /// <summary>The write script's KEYS and ARGV for <paramref name="changes"/>, each in one array of the exact size
+    /// (a notify's write is on the hot path: no list growth, no copies); ARGV's first five (etag, new etag, data,
+    /// retention, expiry) are left for the caller.</summary>
+    private (RedisKey[] Keys, RedisValue[] Args) ScriptArguments(RedisKey stateKey, CountedChanges? changes)
     {
         var prefix = _figuresPrefix;
-        var counters = changes?.Counters.ToList() ?? [];
-        args.Add(counters.Count);
+        var counters = changes?.NonZeroCounters() ?? [];
+        var ledger = changes?.Ledger ?? [];
+        var group = changes?.NewGroup;
+        var writes = changes?.Writes ?? [];
+        var companions = changes?.StateExpiry is null ? [] : changes.CompanionKeys;
+        var writeArgs = 0;
+        foreach (var write in writes)
+        {
+            writeArgs += write.Value is null ? 2 : 3;
+        }
+        var keys = new RedisKey[1 + counters.Length + ledger.Count + (group is null ? 0 : 1) + writes.Count + companions.Count];
+        var args = new RedisValue[5 + 1 + 2 * counters.Length + 1 + 2 * ledger.Count + 1 + (group is null ? 0 : 1) + 1 + writeArgs + 1];
+        int k = 0, a = 5;
+        keys[k++] = stateKey;
+        args[a++] = counters.Length;
         foreach (var change in counters)
         {
-            keys.Add(RedisTallyStore.StatsKey(prefix, change.Scope));
-            args.Add(change.Counter.ToString());
-            args.Add(change.Delta);
+            keys[k++] = RedisTallyStore.StatsKey(prefix, change.Scope);
+            args[a++] = CounterNames[change.Counter];
+            args[a++] = change.Delta;
         }
-        var ledger = changes?.Ledger ?? [];
-        args.Add(ledger.Count);
+        args[a++] = ledger.Count;
         foreach (var entry in ledger)
         {
-            keys.Add(RedisTallyStore.LedgerKey(prefix, RedisTallyStore.DayOf(entry.At)));
-            args.Add(RedisTallyStore.LedgerField(entry));
-            args.Add(RedisTallyStore.LedgerValue(entry));
+            keys[k++] = RedisTallyStore.LedgerKey(prefix, RedisTallyStore.DayOf(entry.At));
+            args[a++] = RedisTallyStore.LedgerField(entry);
+            args[a++] = RedisTallyStore.LedgerValue(entry);
         }
-        if (changes?.NewGroup is { } group)
+        if (group is { } newGroup)
         {
-            args.Add(1);
-            keys.Add(RedisTallyStore.GroupsKey(prefix, group.CampaignId));
-            args.Add(group.GroupId);
+            args[a++] = 1;
+            keys[k++] = RedisTallyStore.GroupsKey(prefix, newGroup.CampaignId);
+            args[a++] = newGroup.GroupId;
         }
         else
         {
-            args.Add(0);
+            args[a++] = 0;
         }
-        var writes = changes?.Writes ?? [];
-        args.Add(writes.Count);
+        args[a++] = writes.Count;
         foreach (var write in writes)
         {
-            keys.Add(prefix + write.Key);
-            args.Add(write.Command switch
+            keys[k++] = prefix + write.Key;
+            args[a++] = write.Command switch
             {
                 StoreCommand.HashSet => "HSET",
                 StoreCommand.HashIncrement => "HINCRBY",
@@ -227,18 +241,25 @@ public sealed class CountedGrainStorage(
                 StoreCommand.SetAdd => "SADD",
                 StoreCommand.SetRemove => "SREM",
                 _ => throw new ArgumentOutOfRangeException(nameof(changes), write.Command, "Not a command the write script runs."),
-            });
-            args.Add(write.Argument);
+            };
+            args[a++] = write.Argument;
             if (write.Value is { } value)
             {
-                args.Add(value);
+                args[a++] = value;
             }
         }
-        var companions = changes?.StateExpiry is null ? [] : changes.CompanionKeys;
-        args.Add(companions.Count);
+        args[a++] = companions.Count;
         foreach (var key in companions)
         {
-            keys.Add(prefix + key);
+            keys[k++] = prefix + key;
         }
+        if (k != keys.Length || a != args.Length)
+        {
+            throw new InvalidOperationException($"The write script's arguments were sized for {keys.Length} keys and {args.Length} values but {k} and {a} were filled.");
+        }
+        return (keys, args);
     }
+
+    /// <summary>The stats hash's field of each counter.</summary>
+    private static readonly Dictionary<Counter, string> CounterNames = Enum.GetValues<Counter>().ToDictionary(c => c, c => c.ToString());
 }

@@ -40,6 +40,11 @@ internal static class HeapBreakdown
             text.AppendLine(string.Create(CultureInfo.InvariantCulture,
                 $"| `{name.Replace("|", "\\|", StringComparison.Ordinal)}` | {bytes / 1048576.0:0.0} | {count:N0} | {bytes / groups:N0} | {count / (double)groups:0.00} |"));
         }
+        // GC handles are roots every collection scans, gen0 included: a count that grows with live groups makes every
+        // gen0 pause grow with them.
+        var handles = runtime.EnumerateHandles().GroupBy(h => h.HandleKind).OrderByDescending(g => g.Count()).ToList();
+        text.AppendLine(string.Create(CultureInfo.InvariantCulture,
+            $"GC handles: {string.Join(", ", handles.Select(g => string.Create(CultureInfo.InvariantCulture, $"{g.Key} {g.Count():N0} ({g.Count() / (double)groups:0.00} per live group)")))}"));
         // The silo's side of the reminders (its reminder service's table and timers): the types that name them.
         var reminders = byType.Where(t => t.Key.Contains("Reminder", StringComparison.Ordinal)).ToList();
         text.AppendLine(string.Create(CultureInfo.InvariantCulture,
