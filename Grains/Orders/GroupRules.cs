@@ -637,15 +637,30 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
     /// <summary>The next time something must happen by itself: a hold expiry, the deadline, a deferred effect.</summary>
     public DateTimeOffset? NextDue(DateTimeOffset now)
     {
-        IEnumerable<DateTimeOffset> times = State.Outbox.Where(e => e.NotBefore > now).Select(e => e.NotBefore);
-        times = times.Concat(State.Slots.Where(s => s.Status == SlotStatus.Held && s.HoldExpiresAt is not null)
-            .Select(s => s.HoldExpiresAt!.Value + Options.PaymentGrace));
+        // Loops, not LINQ: this runs after every change of every group.
+        DateTimeOffset? next = null;
+        foreach (var effect in State.Outbox)
+        {
+            if (effect.NotBefore > now)
+            {
+                next = Earliest(next, effect.NotBefore);
+            }
+        }
+        foreach (var slot in State.Slots)
+        {
+            if (slot.Status == SlotStatus.Held && slot.HoldExpiresAt is { } expires)
+            {
+                next = Earliest(next, expires + Options.PaymentGrace);
+            }
+        }
         if (State.Status == GroupStatus.Open && State.Deadline is { } deadline)
         {
-            times = times.Append(deadline + Options.PaymentGrace);
+            next = Earliest(next, deadline + Options.PaymentGrace);
         }
-        return times.Any() ? times.Min() : null;
+        return next;
     }
+
+    private static DateTimeOffset Earliest(DateTimeOffset? a, DateTimeOffset b) => a is { } earlier && earlier <= b ? earlier : b;
 
     /// <summary>Nothing is left to happen to the group's money: it completed, failed or was abandoned, no effect is
     /// pending (but its archiving), no attempt is payable or being closed, and every payment WeChat took is kept by the

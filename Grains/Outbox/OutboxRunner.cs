@@ -90,7 +90,19 @@ public sealed class OutboxRunner<TEffect>(OutboxLimits limits, TimeProvider cloc
     public bool BudgetSpent => Ran >= limits.MaxEffectsPerDrain || _budgetClock.GetElapsedTime(_started) >= limits.DrainBudget;
 
     /// <summary>True when an effect of <paramref name="outbox"/> is due now.</summary>
-    public bool AnyDue(IEnumerable<TEffect> outbox) => outbox.Any(e => e.NotBefore <= clock.GetUtcNow());
+    public bool AnyDue(List<TEffect> outbox)
+    {
+        ArgumentNullException.ThrowIfNull(outbox);
+        var now = clock.GetUtcNow();
+        foreach (var effect in outbox)
+        {
+            if (effect.NotBefore <= now)
+            {
+                return true;
+            }
+        }
+        return false;
+    }
 
     /// <summary>Effects may queue others that are due at once: up to <paramref name="passes"/> passes while any is due
     /// and the budget lasts, with <paramref name="afterPass"/> (true when it changed the state) after each. True when
