@@ -16,6 +16,24 @@ internal static partial class EdgeRules
     /// <summary>A fresh group id: 12 of [0-9a-z] (~62 bits), minted here and passed to the OrderGrain.</summary>
     public static string NewGroupId() => RandomNumberGenerator.GetString(GroupIdAlphabet, 12);
 
+    /// <summary>The group id of a create retried under one client request id (<c>x-requestid</c>): the same user and id
+    /// always name the same group, so the retry finds it instead of holding a second unit; another user's same id names
+    /// another group.</summary>
+    public static string GroupIdFor(string openid, string requestId)
+    {
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"grouppay/create-group\n{openid}\n{requestId}"), hash);
+        Span<char> id = stackalloc char[12];
+        for (var i = 0; i < id.Length; i++)
+        {
+            id[i] = GroupIdAlphabet[hash[i] % GroupIdAlphabet.Length];
+        }
+        return new string(id);
+    }
+
+    /// <summary>Client request ids: 8..64 of [0-9A-Za-z_-] (a GUID, as eShop's clients send, fits).</summary>
+    public static bool IsRequestId(string? value) => value is not null && RequestIdPattern().IsMatch(value);
+
     public static bool IsGroupId(string? value) => TradeNumbers.IsValidGroupId(value);
 
     /// <summary>Campaign ids: 1..64 of [0-9A-Za-z_-].</summary>
@@ -34,6 +52,9 @@ internal static partial class EdgeRules
 
     [GeneratedRegex("^[0-9A-Za-z_\\-]{1,64}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex CampaignIdPattern();
+
+    [GeneratedRegex("^[0-9A-Za-z_\\-]{8,64}\\z", RegexOptions.CultureInvariant)]
+    private static partial Regex RequestIdPattern();
 
     [GeneratedRegex("^[0-9a-z]{4,32}\\z", RegexOptions.CultureInvariant)]
     private static partial Regex ReferralCodePattern();

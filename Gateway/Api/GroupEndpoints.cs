@@ -25,6 +25,9 @@ public static partial class GroupEndpoints
     /// <summary>A stream ends after this; EventSource reconnects by itself.</summary>
     public static readonly TimeSpan MaxStreamDuration = TimeSpan.FromMinutes(10);
 
+    /// <summary>The client's request id: a create retried under the same one returns the same group.</summary>
+    public const string RequestIdHeader = "x-requestid";
+
     public static RouteGroupBuilder MapGroups(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/groups").WithTags("Groups").RequireAuthorization();
@@ -36,7 +39,8 @@ public static partial class GroupEndpoints
     }
 
     internal static async Task<Results<Created<GroupJson>, ProblemHttpResult>> CreateAsync(
-        CreateGroupRequest? body, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, ILoggerFactory loggers)
+        CreateGroupRequest? body, [FromHeader(Name = RequestIdHeader)] string? requestId, ClaimsPrincipal user, HttpRequest request,
+        IGrainFactory grains, IOptions<GatewayOptions> options, ILoggerFactory loggers)
     {
         if (body is null || !EdgeRules.IsCampaignId(body.CampaignId))
         {
@@ -46,9 +50,19 @@ public static partial class GroupEndpoints
         {
             return Problems.Invalid("ref is not a referral code.");
         }
+        if (requestId is not null && !EdgeRules.IsRequestId(requestId))
+        {
+            return Problems.Invalid($"{RequestIdHeader} must be 8..64 of [0-9A-Za-z_-] (a GUID fits).");
+        }
         var openid = user.GetOpenid();
-        var groupId = EdgeRules.NewGroupId();
+        var groupId = requestId is null ? EdgeRules.NewGroupId() : EdgeRules.GroupIdFor(openid, requestId);
         var view = await grains.GetGrain<IOrderGrain>(groupId).CreateAsync(new CreateGroup(body.CampaignId!, openid, body.Ref));
+        if (view.CampaignId != body.CampaignId)
+        {
+            // The grain answers a repeated create with the group it made; a request id is one intent, not a new one.
+            return Problems.Create(StatusCodes.Status409Conflict, "request-id-reused",
+                $"That {RequestIdHeader} already started a group of another campaign; send a new one for a new group.");
+        }
         await RememberGroupAsync(grains, openid, groupId, loggers);
         await ListGroupAsync(grains, body.CampaignId!, groupId, loggers);
         var code = (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync()).ReferralCode;

@@ -4,7 +4,7 @@ import { describeError, isKnownCode, problemCode } from '../src/lib/errors.js';
 const API_CODES = [
   'group-full', 'group-closed', 'already-paid', 'own-slot-on-behalf', 'too-many-attempts', 'payment-provider',
   'campaign-closed', 'unknown-campaign', 'unknown-group', 'invalid-request', 'invalid-campaign', 'unauthenticated',
-  'forbidden', 'rate-limited', 'invalid-state', 'oauth-refused', 'oauth-provider', 'not-found',
+  'forbidden', 'rate-limited', 'invalid-state', 'oauth-refused', 'oauth-provider', 'not-found', 'request-id-reused',
 ];
 
 describe('describeError', () => {

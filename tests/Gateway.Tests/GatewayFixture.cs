@@ -137,16 +137,16 @@ public sealed class GatewayFixture : IAsyncLifetime
     }
 
     /// <summary>Defines a campaign through the admin API; its id.</summary>
-    public async Task<string> DefineCampaignAsync(int groupSize = 3, long inviterRewardFen = 100, int stock = 100)
+    public async Task<string> DefineCampaignAsync(int groupSize = 3, long inviterRewardFen = 100, int stock = 100, int perUserLimit = 1)
     {
         var campaignId = "c" + Guid.NewGuid().ToString("N")[..10];
-        using var request = AdminRequest(HttpMethod.Put, $"/admin/campaigns/{campaignId}", Campaign(groupSize, inviterRewardFen, stock));
+        using var request = AdminRequest(HttpMethod.Put, $"/admin/campaigns/{campaignId}", Campaign(groupSize, inviterRewardFen, stock, perUserLimit));
         using var response = await Anonymous.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         return campaignId;
     }
 
-    public static object Campaign(int groupSize = 3, long inviterRewardFen = 100, int stock = 100) => new
+    public static object Campaign(int groupSize = 3, long inviterRewardFen = 100, int stock = 100, int perUserLimit = 1) => new
     {
         title = "拼团 · 网关测试",
         soloPriceFen = 1990,
@@ -155,7 +155,7 @@ public sealed class GatewayFixture : IAsyncLifetime
         windowMinutes = 60,
         holdMinutes = 15,
         stock,
-        perUserLimit = 1,
+        perUserLimit,
         inviterRewardFen,
         rewardFreezeMinutes = 10,
         virtualFill = false,

@@ -12,6 +12,7 @@ const MESSAGES = {
   'unknown-campaign': { message: '这个活动不存在或已下架。', actions: ['browse'] },
   'unknown-group': { message: '这个团不存在，可能是链接有误。', actions: ['browse'] },
   'invalid-request': { message: '请求有误，请刷新页面后再试。', actions: ['reload'] },
+  'request-id-reused': { message: '这次开团请求已经用过了，请刷新页面后重新开团。', actions: ['reload'] },
   'invalid-campaign': { message: '活动设置有误，暂时无法购买。', actions: ['browse'] },
   'unauthenticated': { message: '请先登录。', actions: ['sign-in'] },
   'forbidden': { message: '你没有权限进行这个操作。', actions: ['browse'] },
