@@ -74,6 +74,7 @@ public static class GatewayHost
             .ValidateOnStart();
         services.AddWeChatPay();
         services.AddSingleton<GatewayTelemetry>();
+        services.AddSingleton<GroupFeeds>();
         services.AddProblemDetails();
         services.AddExceptionHandler<GroupPayExceptionHandler>();
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.

@@ -19,8 +19,8 @@ namespace GroupPay.Gateway.Api;
 /// </summary>
 public static partial class GroupEndpoints
 {
-    /// <summary>How often an event stream looks at its group.</summary>
-    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+    /// <summary>How long an event stream waits after a failed read before it reads again.</summary>
+    public static readonly TimeSpan RetryDelay = TimeSpan.FromSeconds(1);
 
     /// <summary>A stream ends after this; EventSource reconnects by itself.</summary>
     public static readonly TimeSpan MaxStreamDuration = TimeSpan.FromMinutes(10);
@@ -111,8 +111,8 @@ public static partial class GroupEndpoints
     }
 
     internal static async Task<Results<ServerSentEventsResult<GroupJson>, ProblemHttpResult>> EventsAsync(
-        string groupId, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, TimeProvider time,
-        ILoggerFactory loggers)
+        string groupId, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, GroupFeeds feeds, GatewayTelemetry telemetry,
+        IOptions<GatewayOptions> options, TimeProvider time, ILoggerFactory loggers)
     {
         if (!EdgeRules.IsGroupId(groupId))
         {
@@ -121,26 +121,47 @@ public static partial class GroupEndpoints
         var viewer = user.GetOpenid();
         var shareUrl = PublicLinks.ShareUrl(request, options.Value, groupId, await ReferralCodeAsync(grains, viewer));
         var grain = grains.GetGrain<IOrderGrain>(groupId);
-        // The first read happens here, so an unknown group is a 404 rather than an empty stream.
-        var first = GroupJson.From(await grain.GetAsync(viewer), shareUrl);
+        // Following the group before the first read: no change between the two goes unheard. The first read happens
+        // here, so an unknown group is a 404 rather than an empty stream.
+        var subscription = feeds.Subscribe(groupId);
+        request.HttpContext.Response.RegisterForDispose(subscription); // left however the request ends
+        GroupJson first;
+        try
+        {
+            telemetry.EventStreamCalled("read");
+            first = GroupJson.From(await grain.GetAsync(viewer), shareUrl);
+        }
+        catch
+        {
+            subscription.Dispose();
+            throw;
+        }
         var logger = loggers.CreateLogger(typeof(GroupEndpoints));
+        async Task<GroupJson> ReadAsync()
+        {
+            telemetry.EventStreamCalled("read");
+            return GroupJson.From(await grain.GetAsync(viewer), shareUrl);
+        }
         return TypedResults.ServerSentEvents(
-            ChangesAsync(first, async () => GroupJson.From(await grain.GetAsync(viewer), shareUrl), time, logger, groupId, request.HttpContext.RequestAborted),
+            ChangesAsync(first, ReadAsync, subscription, time, logger, groupId, request.HttpContext.RequestAborted),
             eventType: "group");
     }
 
-    /// <summary>The first snapshot, then every snapshot that differs from the last one sent, read every
-    /// <see cref="PollInterval"/> until the client goes away or <see cref="MaxStreamDuration"/> passes.</summary>
+    /// <summary>The first snapshot, then the viewer's snapshot after each change the gateway's watch of the group hears
+    /// of (<see cref="GroupFeeds"/>), when it differs from the last one sent, until the client goes away or
+    /// <see cref="MaxStreamDuration"/> passes.</summary>
     private static async IAsyncEnumerable<GroupJson> ChangesAsync(
-        GroupJson first, Func<Task<GroupJson>> read, TimeProvider time, ILogger logger, string groupId,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+        GroupJson first, Func<Task<GroupJson>> read, GroupFeeds.FeedSubscription subscription, TimeProvider time, ILogger logger,
+        string groupId, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         yield return first;
         var last = first;
-        var until = time.GetUtcNow() + MaxStreamDuration;
-        using var timer = new PeriodicTimer(PollInterval, time);
-        while (time.GetUtcNow() < until && await TickAsync(timer, cancellationToken))
+        using var ends = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ends.CancelAfter(MaxStreamDuration);
+        var changed = false;
+        while (changed || await subscription.ChangedAsync(ends.Token))
         {
+            changed = false;
             GroupJson next;
             try
             {
@@ -149,6 +170,8 @@ public static partial class GroupEndpoints
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 LogPollFailed(logger, ex, groupId);
+                await Task.Delay(RetryDelay, time, CancellationToken.None);
+                changed = !ends.IsCancellationRequested; // try again
                 continue;
             }
             if (!next.SameAs(last))
@@ -156,18 +179,6 @@ public static partial class GroupEndpoints
                 last = next;
                 yield return next;
             }
-        }
-    }
-
-    private static async Task<bool> TickAsync(PeriodicTimer timer, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await timer.WaitForNextTickAsync(cancellationToken);
-        }
-        catch (OperationCanceledException)
-        {
-            return false; // the client went away
         }
     }
 

@@ -14,12 +14,20 @@ public sealed class GatewayTelemetry : IDisposable
 
     private readonly Meter _meter;
     private readonly Counter<long> _notifies;
+    private readonly Counter<long> _groupReads;
 
     public GatewayTelemetry(IMeterFactory meterFactory)
     {
         _meter = meterFactory.Create(MeterName);
         _notifies = _meter.CreateCounter<long>("grouppay.wechatpay.notifies", description: "WeChat Pay notifies by kind and outcome");
+        _groupReads = _meter.CreateCounter<long>(GroupReadsInstrument, description: "Grain calls the group event streams make, by kind (read, watch)");
     }
+
+    public const string GroupReadsInstrument = "grouppay.gateway.event_stream.grain_calls";
+
+    /// <summary>Counts one grain call made for the event streams: <c>read</c> (a viewer's snapshot) or <c>watch</c> (a
+    /// gateway's subscription or its renewal).</summary>
+    public void EventStreamCalled(string kind) => _groupReads.Add(1, new KeyValuePair<string, object?>("kind", kind));
 
     /// <summary>Counts one notify: <paramref name="kind"/> is <c>payment</c> or <c>refund</c>; the outcome, in
     /// kebab case (<c>Applied</c> counts as <c>applied</c>, <c>BadSignature</c> as <c>bad-signature</c>), is

@@ -66,6 +66,37 @@ public interface IOrderGrain : IGrainWithStringKey
 
     [Alias("GetCountsAsync"), ReadOnly]
     Task<GroupCounts> GetCountsAsync();
+
+    /// <summary>Subscribes (or renews) a gateway's watch of the group: <paramref name="observer"/> hears each stored
+    /// change until it unwatches or has not renewed for <see cref="GroupWatch.Expiry"/>. Answers the stored state's
+    /// version, so a renewal can tell that it missed a change (a watch lives in one activation's memory).</summary>
+    [Alias("WatchAsync")]
+    Task<string> WatchAsync(IGroupObserver observer);
+
+    [Alias("UnwatchAsync")]
+    Task UnwatchAsync(IGroupObserver observer);
+}
+
+/// <summary>What a gateway hears about a group it watches: one observer per gateway, whatever its number of viewers.</summary>
+[Alias("grouppay.IGroupObserver")]
+public interface IGroupObserver : IGrainObserver
+{
+    /// <summary>The group's stored state changed (read it for what).</summary>
+    [OneWay, Alias("GroupChanged")]
+    Task GroupChanged(string groupId);
+}
+
+/// <summary>The bounds of a group's watches.</summary>
+public static class GroupWatch
+{
+    /// <summary>A watch not renewed for this long is dropped (its gateway is gone).</summary>
+    public static readonly TimeSpan Expiry = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often a watching gateway renews (well inside <see cref="Expiry"/>).</summary>
+    public static readonly TimeSpan RenewInterval = TimeSpan.FromSeconds(30);
+
+    /// <summary>At most this many gateways watch one group; the oldest watch makes way for a new one.</summary>
+    public const int MaxWatchers = 64;
 }
 
 /// <summary>The grain's own wake-up: carries out pending effects after the turn that recorded them.</summary>

@@ -377,6 +377,58 @@ public sealed partial class OrderGrain(
         _committedTally = tally;
         _storedArchivedAt = archivedAt;
         outboxMetrics.Report(GroupId, State);
+        NotifyWatchers();
+    }
+
+    // ---- Watches: the gateways whose viewers follow the group (in memory, bounded by GroupWatch.MaxWatchers) ----------
+
+    private readonly Dictionary<GrainId, (IGroupObserver Observer, DateTimeOffset RenewedAt)> _watchers = [];
+
+    public Task<string> WatchAsync(IGroupObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        DropExpiredWatchers();
+        var id = observer.GetGrainId();
+        if (!_watchers.ContainsKey(id) && _watchers.Count >= GroupWatch.MaxWatchers)
+        {
+            _watchers.Remove(_watchers.MinBy(w => w.Value.RenewedAt).Key);
+        }
+        _watchers[id] = (observer, Now);
+        return Task.FromResult(state.Etag ?? "");
+    }
+
+    public Task UnwatchAsync(IGroupObserver observer)
+    {
+        ArgumentNullException.ThrowIfNull(observer);
+        _watchers.Remove(observer.GetGrainId());
+        return Task.CompletedTask;
+    }
+
+    /// <summary>Tells every watching gateway that the stored state changed (one-way: a gone gateway costs nothing here
+    /// and its watch expires).</summary>
+    private void NotifyWatchers()
+    {
+        if (_watchers.Count == 0)
+        {
+            return;
+        }
+        DropExpiredWatchers();
+        foreach (var (observer, _) in _watchers.Values)
+        {
+            _ = observer.GroupChanged(GroupId);
+        }
+    }
+
+    private void DropExpiredWatchers()
+    {
+        var now = Now;
+        foreach (var (id, watch) in _watchers)
+        {
+            if (now - watch.RenewedAt > GroupWatch.Expiry)
+            {
+                _watchers.Remove(id);
+            }
+        }
     }
 
     private DateTimeOffset? _storedArchivedAt;
