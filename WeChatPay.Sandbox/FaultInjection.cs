@@ -29,6 +29,7 @@ internal sealed class FaultInjection
     private int _refundErrors;
     private string _refundErrorCode = "";
     private int _payOnClose;
+    private int _officialAccountErrors;
     private string? _refundFaultsFor;
 
     /// <summary>Raised when <c>refundsStayProcessing</c> goes from on to off.</summary>
@@ -50,6 +51,9 @@ internal sealed class FaultInjection
     public long TakeCouponFee() => Interlocked.Exchange(ref _couponFee, 0);
 
     public bool TryConsumePayOnClose() => TryConsume(ref _payOnClose);
+
+    /// <summary>The next <c>cgi-bin/token</c> or <c>cgi-bin/ticket/getticket</c> call answers errcode -1 (系统繁忙).</summary>
+    public bool TryConsumeOfficialAccountError() => TryConsume(ref _officialAccountErrors);
 
     /// <summary>How the next refund of <paramref name="outTradeNo"/> to settle ends: REFUNDCLOSE while those are armed,
     /// then CHANGE, else SUCCESS (with <c>refundFaultsFor</c> set, only that order's refunds are affected).</summary>
@@ -110,6 +114,7 @@ internal sealed class FaultInjection
             Interlocked.Exchange(ref _refundErrors, refundErrors.Count);
         }
         SetIf(ref _payOnClose, settings.PayOnClose);
+        SetIf(ref _officialAccountErrors, settings.OfficialAccountErrors);
     }
 
     public void Reset()
@@ -127,6 +132,7 @@ internal sealed class FaultInjection
         Interlocked.Exchange(ref _refundChanges, 0);
         Interlocked.Exchange(ref _refundErrors, 0);
         Interlocked.Exchange(ref _payOnClose, 0);
+        Interlocked.Exchange(ref _officialAccountErrors, 0);
         Volatile.Write(ref _refundFaultsFor, null);
         SetRefundsStayProcessing(false);
     }
@@ -152,6 +158,7 @@ internal sealed class FaultInjection
         RefundOutcomes = new RefundOutcomeFaults { RefundClose = Volatile.Read(ref _refundCloses), Change = Volatile.Read(ref _refundChanges) },
         RefundErrors = Volatile.Read(ref _refundErrors) is > 0 and var count ? new RefundErrorFault { Code = Volatile.Read(ref _refundErrorCode), Count = count } : null,
         PayOnClose = Volatile.Read(ref _payOnClose),
+        OfficialAccountErrors = Volatile.Read(ref _officialAccountErrors),
     };
 
     private void SetRefundsStayProcessing(bool stay)
@@ -220,6 +227,9 @@ internal sealed class FaultSettings
     /// <summary>The next N closeorder calls for an unpaid order pay it first (the payer confirmed at that instant), then answer ORDERPAID.</summary>
     public int? PayOnClose { get; set; }
 
+    /// <summary>The next this many official-account calls (<c>cgi-bin/token</c>, <c>getticket</c>) answer errcode -1.</summary>
+    public int? OfficialAccountErrors { get; set; }
+
     /// <summary>The problems with these settings, keyed by JSON member; empty when they can be applied.</summary>
     public Dictionary<string, string[]> Validate()
     {
@@ -258,6 +268,7 @@ internal sealed class FaultSettings
             Check(errors, "refundErrors.count", refundErrors.Count, 10_000);
         }
         Check(errors, "payOnClose", PayOnClose, 10_000);
+        Check(errors, "officialAccountErrors", OfficialAccountErrors, 10_000);
         return errors;
     }
 

@@ -26,6 +26,7 @@ public static class SandboxApp
         app.MapMerchantApi();
         app.MapCashier();
         app.MapOAuth();
+        app.MapJsSdk();
         app.MapSandboxControl();
         return app;
     }
@@ -56,6 +57,7 @@ public static class SandboxApp
         services.AddSingleton<MerchantApiProcessor>();
         services.AddSingleton<Cashier>();
         services.AddSingleton<OAuthCodes>();
+        services.AddSingleton<OfficialAccountCredentials>();
 
         services.AddHttpClient(NotifyDispatcher.HttpClientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)

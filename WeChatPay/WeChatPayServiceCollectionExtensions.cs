@@ -1,6 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using GroupPay.WeChatPay.Client;
 using GroupPay.WeChatPay.Notifications;
+using GroupPay.WeChatPay.OfficialAccount;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -41,6 +42,22 @@ public static class WeChatPayServiceCollectionExtensions
 
         services.TryAddSingleton<IWeChatPayClient, WeChatPayClient>();
         services.TryAddSingleton<WeChatPayNotifyParser>();
+        return services;
+    }
+
+    /// <summary>
+    /// Registers <see cref="IOfficialAccountClient"/> (the access token and the JS-SDK ticket) with
+    /// <see cref="OfficialAccountOptions"/> bound from <c>WeChat</c>; it needs <see cref="AddWeChatPay"/> for the app id.
+    /// </summary>
+    public static IServiceCollection AddWeChatOfficialAccount(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<OfficialAccountOptions>()
+            .BindConfiguration(OfficialAccountOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        services.AddHttpClient(OfficialAccountClient.HttpClientName);
+        services.TryAddSingleton<IOfficialAccountClient, OfficialAccountClient>();
         return services;
     }
 }
