@@ -190,6 +190,7 @@ public static class GatewayHost
         app.MapCampaigns();
         app.MapGroups();
         app.MapMe();
+        app.MapWeChat();
         app.MapAdmin();
         app.MapOperator();
         app.MapReconciliation();

@@ -56,3 +56,7 @@ public sealed class NotifyRejectedException(string message) : GroupPayException(
 
 [GenerateSerializer, Alias("grouppay.UnknownOperatorItemException")]
 public sealed class UnknownOperatorItemException(string itemId) : GroupPayException("unknown-item", $"Operator item '{itemId}' does not exist.");
+
+/// <summary>A WeChat API other than payment (the official account's token or ticket) cannot answer now.</summary>
+[GenerateSerializer, Alias("grouppay.WeChatUnavailableException")]
+public sealed class WeChatUnavailableException(string message) : GroupPayException("wechat-unavailable", message);

@@ -72,7 +72,7 @@ public static class GroupPaySiloBuilder
 
     /// <summary>
     /// What the grains are constructed with: <see cref="TimeProvider.System"/> (unless a <see cref="TimeProvider"/>,
-    /// e.g. a fake one, is already registered), the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>
+    /// e.g. a fake one, is already registered), the WeChat Pay client (<c>AddWeChatPay()</c>: <c>WeChatPay:*</c>; the official account's, <c>WeChat:*</c>, for the JS-SDK ticket)
     /// bound and validated at start; a client registered before this call wins), and the grains' own services
     /// (<c>AddGroupPayGrains()</c>: the figures' store, the <c>Orders:*</c> timings).
     /// Call it after <c>UseOrleans</c>: hosted services stop in reverse order.
@@ -82,6 +82,7 @@ public static class GroupPaySiloBuilder
         ArgumentNullException.ThrowIfNull(services);
         services.TryAddSingleton(TimeProvider.System);
         services.AddWeChatPay();
+        services.AddWeChatOfficialAccount();
         services.AddGroupPayGrains();
         return services;
     }

@@ -59,13 +59,18 @@ public static class H5Endpoints
         return new NoCache(TypedResults.Content(File.ReadAllText(file.PhysicalPath, Encoding.UTF8), "text/html; charset=utf-8", Encoding.UTF8, status));
     }
 
-    /// <summary><c>{"sandboxCashierUrl"}</c>: the sandbox's cashier page (<c>{WeChatPay:BaseUrl}/sandbox/cashier</c>) that
-    /// stands in for <c>WeixinJSBridge</c> outside WeChat; null against the real WeChat Pay host.</summary>
+    /// <summary>WeChat's JS-SDK script, for pages opened inside WeChat.</summary>
+    public const string JsSdkScriptUrl = "https://res.wx.qq.com/open/js/jweixin-1.6.0.js";
+
+    /// <summary><c>{"sandboxCashierUrl", "jsSdkScriptUrl"}</c>: against the sandbox, its cashier page
+    /// (<c>{WeChatPay:BaseUrl}/sandbox/cashier</c>) standing in for <c>WeixinJSBridge</c> and its <c>wx</c> stand-in
+    /// (<c>/jssdk/jweixin.js</c>), which the app loads in any browser; against the real host, no cashier and WeChat's
+    /// own script, which the app loads only inside WeChat.</summary>
     internal static Ok<H5Config> Config(IOptions<WeChatPayOptions> weChatPay)
     {
-        var baseUrl = weChatPay.Value.BaseUrl;
+        var baseUrl = weChatPay.Value.BaseUrl.TrimEnd('/');
         var real = Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Host.EndsWith("weixin.qq.com", StringComparison.OrdinalIgnoreCase);
-        return TypedResults.Ok(new H5Config(real ? null : baseUrl.TrimEnd('/') + "/sandbox/cashier"));
+        return TypedResults.Ok(real ? new H5Config(null, JsSdkScriptUrl) : new H5Config(baseUrl + "/sandbox/cashier", baseUrl + "/jssdk/jweixin.js"));
     }
 
     private sealed class NoCache(IResult inner) : IResult
@@ -78,4 +83,4 @@ public static class H5Endpoints
     }
 }
 
-internal sealed record H5Config(string? SandboxCashierUrl);
+internal sealed record H5Config(string? SandboxCashierUrl, string JsSdkScriptUrl);

@@ -22,6 +22,10 @@ internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) 
             return false;
         }
         httpContext.Response.StatusCode = status;
+        if (status == StatusCodes.Status503ServiceUnavailable)
+        {
+            httpContext.Response.Headers.RetryAfter = "30"; // the JS-SDK ticket's quiet period after a failed fetch
+        }
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = httpContext,
@@ -30,12 +34,13 @@ internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) 
     }
 
     /// <summary>api.md: 404 for what does not exist, 409 for the group's conflicts, 400 for invalid input,
-    /// 502 when WeChat Pay refused or failed.</summary>
+    /// 502 when WeChat Pay refused or failed, 503 when another WeChat API cannot answer now.</summary>
     internal static int StatusOf(string code) => code switch
     {
         "unknown-group" or "unknown-campaign" or "unknown-item" => StatusCodes.Status404NotFound,
         "group-full" or "too-many-attempts" or "group-closed" or "already-paid" or "own-slot-on-behalf" or "campaign-closed" or "bill-not-ready" => StatusCodes.Status409Conflict,
         "payment-provider" => StatusCodes.Status502BadGateway,
+        "wechat-unavailable" => StatusCodes.Status503ServiceUnavailable,
         _ => StatusCodes.Status400BadRequest,
     };
 

@@ -52,6 +52,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["WeChatPay__BaseUrl"] = SandboxUrl.ToString(),
             ["WeChatPay__NotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/notify").ToString(),
             ["WeChatPay__RefundNotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/refund-notify").ToString(),
+            ["WeChat__AppSecret"] = AppSecret,
+            ["WeChat__ApiBaseUrl"] = SandboxUrl.ToString(),
         });
         var silos = Enumerable.Range(0, 2).Select(_ => SiloProcess.StartAsync(new SiloProcessOptions
         {

@@ -68,6 +68,8 @@ public sealed class GatewayFixture : IAsyncLifetime
                 ["WeChatPay__NotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/notify").ToString(),
                 ["WeChatPay__RefundNotifyUrl"] = new Uri(GatewayUrl, "/wechatpay/refund-notify").ToString(),
                 ["WeChatPay__RetryDelay"] = "00:00:00",
+                ["WeChat__AppSecret"] = AppSecret,
+                ["WeChat__ApiBaseUrl"] = SandboxUrl.ToString(),
                 ["Stats__FlushInterval"] = "00:00:00.200",
                 // Small enough for a test to reach (GroupApiTests).
                 ["Orders__MaxAttemptsPerSlot"] = "4",

@@ -86,12 +86,13 @@ public sealed partial class H5PageTests(GatewayFixture fixture)
     }
 
     [Fact]
-    public async Task ThePageLearnsWhereTheSandboxCashierIs()
+    public async Task ThePageLearnsWhereTheSandboxCashierAndWxStandInAre()
     {
         using var response = await fixture.Anonymous.GetAsync("/h5/config");
 
         var config = await Json.ReadAsync(response, HttpStatusCode.OK);
         Assert.Equal(new Uri(fixture.SandboxUrl, "/sandbox/cashier").ToString(), config.GetProperty("sandboxCashierUrl").GetString());
+        Assert.Equal(new Uri(fixture.SandboxUrl, "/jssdk/jweixin.js").ToString(), config.GetProperty("jsSdkScriptUrl").GetString());
     }
 
     private static void AssertIsTheApp(HttpResponseMessage response, string html)

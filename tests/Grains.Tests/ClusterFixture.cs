@@ -24,6 +24,7 @@ public class ClusterFixture : IAsyncLifetime
     public const string AppId = SandboxServer.AppId;
     public const string MchId = SandboxServer.MchId;
     public const string ApiKey = SandboxServer.ApiKey;
+    public const string AppSecret = "grain-tests-app-secret-0000000000";
 
     private readonly string _serviceId = "grouppay-test-" + Guid.NewGuid().ToString("N")[..8];
     private RedisServer _redis = null!;
@@ -55,7 +56,7 @@ public class ClusterFixture : IAsyncLifetime
         _redis = await RedisServer.StartAsync();
         WeChatPayNotifyParser? parser = null;
         _forwarder = await NotifyForwarder.StartAsync(() => Client, () => parser!);
-        _sandbox = await SandboxServer.StartAsync("grain-tests-app-secret-0000000000", new Dictionary<string, string?>
+        _sandbox = await SandboxServer.StartAsync(AppSecret, new Dictionary<string, string?>
         {
             ["Sandbox:TimeScale"] = "0.0005",
             // Where WeChat sends the notifies of refunds made in the merchant console (set in the merchant platform).
@@ -83,6 +84,8 @@ public class ClusterFixture : IAsyncLifetime
         ["WeChatPay:NotifyUrl"] = _forwarder.BaseUrl + "/wechatpay/notify",
         ["WeChatPay:RefundNotifyUrl"] = _forwarder.BaseUrl + "/wechatpay/refund-notify",
         ["WeChatPay:RetryDelay"] = "00:00:00",
+        ["WeChat:AppSecret"] = AppSecret,
+        ["WeChat:ApiBaseUrl"] = Sandbox.BaseAddress!.ToString(),
         ["Stats:FlushInterval"] = "00:00:00.200",
         // Every read of a campaign sums its shares now (tests read the counts right after changing them).
         ["Stock:ViewCache"] = "00:00:00",
