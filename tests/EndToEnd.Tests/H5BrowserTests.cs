@@ -132,6 +132,35 @@ public sealed class H5BrowserTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task TheShareCardFriendsSeeCarriesTheViewersRefAndFollowsTheGroup()
+    {
+        // The JS-SDK share card, through the sandbox's wx stand-in: wx.config signed by the gateway and checked by the
+        // sandbox, then the card for both WeChat menus, updated as the group fills.
+        var (campaignId, title) = await DefineCampaignAsync(groupSize: 3);
+        var groupId = await OpenGroupAsync(campaignId);
+        await using var mobile = await MobileBrowser.LaunchAsync(system);
+        var friend = await mobile.NewPhoneAsync();
+        await friend.GotoAsync($"/g/{groupId}");
+        await friend.WaitForFunctionAsync("() => window.wx?.__sandbox?.appMessage?.title?.includes('还差 2 人')");
+
+        await friend.Locator("[data-test=join]").ClickAsync();
+        await MobileBrowser.ContinueAsAsync(friend, NewUser("friend"));
+        await mobile.PayAtCashierAsync(friend);
+        await Expect(friend.Locator("[data-test=missing]"), "还差 1 人拼成");
+        await friend.WaitForFunctionAsync("() => window.wx?.__sandbox?.appMessage?.title?.includes('还差 1 人')");
+
+        var code = await friend.EvaluateAsync<string>("async () => (await (await fetch('/api/me')).json()).referralCode");
+        var card = await friend.EvaluateAsync<JsonElement>("() => JSON.parse(JSON.stringify(window.wx.__sandbox))");
+        Assert.True(card.GetProperty("configured").GetBoolean());
+        var appMessage = card.GetProperty("appMessage");
+        Assert.Equal($"还差 1 人！¥19.90 拼{title}", appMessage.GetProperty("title").GetString());
+        Assert.Equal("无锡阳山产地直发，现摘现发。", appMessage.GetProperty("desc").GetString());
+        Assert.Equal(new Uri(system.GatewayUrl, $"/g/{groupId}?ref={code}").ToString(), appMessage.GetProperty("link").GetString());
+        Assert.Equal(new Uri(system.GatewayUrl, "/images/demo-peach.svg").ToString(), appMessage.GetProperty("imgUrl").GetString());
+        Assert.Equal(appMessage.GetProperty("link").GetString(), card.GetProperty("timeline").GetProperty("link").GetString());
+    }
+
+    [Fact]
     public async Task AFriendPaysTheLeadersShareThroughTheAskAFriendLink()
     {
         // 找人代付: the leader has not paid; a friend opens the link with ?for=0 and pays the leader's slot (帮TA付).
