@@ -164,7 +164,7 @@ wait_for_log "$silo2" "GroupPay silo started" 120
 wait_for_http "$gateway" "${gateway_url}/health/ready" 120
 echo "  store: $(grep -o 'Store: .*' "${logs[$silo1]}" | head -n 1 | sed 's/^Store: //')"
 
-# The demo campaign, through the admin API (api.md: PUT /admin/campaigns/{id}); idempotent, so a restart keeps it.
+# The demo campaign, through the admin API (docs/api.md §8.1: PUT /admin/campaigns/{id}); idempotent, so a restart keeps it.
 # Its picture ships with the H5 app (h5/public/images, served by the gateway at /images/).
 campaign='{"title":"阳山水蜜桃 6 只装","description":"无锡阳山产地直发，现摘现发。\n3 人成团享拼团价，24 小时内未成团自动原路退款。","imageUrl":"/images/demo-peach.svg","soloPriceFen":2990,"groupPriceFen":1990,"groupSize":3,"windowMinutes":1440,"holdMinutes":15,"stock":1000,"perUserLimit":5,"inviterRewardFen":100,"rewardFreezeMinutes":1,"virtualFill":false}'
 seed=$(curl -sS -o "${log_dir}/seed.json" -w '%{http_code}' --max-time 30 -X PUT "${gateway_url}/admin/campaigns/demo" \

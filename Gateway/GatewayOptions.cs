@@ -2,7 +2,7 @@ using System.ComponentModel.DataAnnotations;
 
 namespace GroupPay.Gateway;
 
-/// <summary>The gateway's own settings (section <c>Gateway</c>, api.md).</summary>
+/// <summary>The gateway's own settings (section <c>Gateway</c>, docs/api.md §2).</summary>
 public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
@@ -38,7 +38,7 @@ public sealed class GatewayRateLimitOptions
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 
-/// <summary>How the gateway reaches the cluster (api.md: <c>ConnectionStrings:Redis</c>, <c>Orleans:*</c>).</summary>
+/// <summary>How the gateway reaches the cluster (docs/api.md §2: <c>ConnectionStrings:Redis</c>, <c>Orleans:*</c>).</summary>
 public sealed class ClusterConnectionOptions
 {
     [Required(ErrorMessage = "ConnectionStrings:Redis is required (env ConnectionStrings__Redis).")]

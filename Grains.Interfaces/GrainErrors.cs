@@ -11,7 +11,7 @@ public abstract class GroupPayException : Exception
         Code = code;
     }
 
-    /// <summary>Stable machine-readable code (api.md), e.g. <c>group-full</c>.</summary>
+    /// <summary>Stable machine-readable code (docs/api.md §12), e.g. <c>group-full</c>.</summary>
     [Id(0)]
     public string Code { get; }
 }

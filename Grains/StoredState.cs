@@ -3,7 +3,7 @@ using GroupPay.Grains.Ledger;
 namespace GroupPay.Grains;
 
 /// <summary>
-/// A failed write is a failed operation (design.md): when <c>WriteStateAsync</c> throws, the activation's state may
+/// A failed write is a failed operation (docs/design.md §4.5): when <c>WriteStateAsync</c> throws, the activation's state may
 /// hold a change that was never stored, so the activation is dropped before it serves anything else (Orleans hands
 /// the calls queued behind it to a fresh activation, which reads what is stored) and the caller hears the failure.
 /// </summary>

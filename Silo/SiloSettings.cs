@@ -14,7 +14,7 @@ namespace GroupPay.Silo;
 /// <param name="DataDir">Where the embedded store keeps its append-only file and checkpoints.</param>
 internal sealed record RedisStoreSettings(string ConnectionString, bool Embedded, IPEndPoint? EmbeddedEndPoint, string DataDir);
 
-/// <summary>The silo's own configuration (api.md), read once at start; every bad key is reported at once.</summary>
+/// <summary>The silo's own configuration (docs/api.md §2), read once at start; every bad key is reported at once.</summary>
 internal sealed record SiloSettings(
     RedisStoreSettings Store,
     string ClusterId,

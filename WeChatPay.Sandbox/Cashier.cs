@@ -26,7 +26,7 @@ internal enum CashierFailure
 }
 
 /// <summary>
-/// Stands in for <c>WeixinJSBridge.invoke('getBrandWCPayRequest', …)</c> (wechatpay.md §3): checks paySign with
+/// Stands in for <c>WeixinJSBridge.invoke('getBrandWCPayRequest', …)</c> (docs/wechatpay.md §3): checks paySign with
 /// the merchant key and the unifiedorder sign type, the appId, the prepay's lifetime and that the payer is the
 /// openid the prepay was made for.
 /// </summary>

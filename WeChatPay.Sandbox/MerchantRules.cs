@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace GroupPay.WeChatPay.Sandbox;
 
-/// <summary>WeChat's field formats for the merchant API (wechatpay.md §2.1, §5.3).</summary>
+/// <summary>WeChat's field formats for the merchant API (docs/wechatpay.md §2.1, §5.3).</summary>
 internal static partial class MerchantRules
 {
     public const int MaxNonceLength = 32;

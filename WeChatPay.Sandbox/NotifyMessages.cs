@@ -2,7 +2,7 @@ using GroupPay.WeChatPay.Protocol;
 
 namespace GroupPay.WeChatPay.Sandbox;
 
-/// <summary>The bodies WeChat POSTs to a notify_url (wechatpay.md §4.1, §5.5).</summary>
+/// <summary>The bodies WeChat POSTs to a notify_url (docs/wechatpay.md §4.1, §5.5).</summary>
 internal static class NotifyMessages
 {
     /// <summary>WeChat's retry schedule after the first try (§4.3): 15 retries, 24h04m in all, before scaling.</summary>

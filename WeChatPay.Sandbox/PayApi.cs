@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace GroupPay.WeChatPay.Sandbox;
 
-/// <summary><c>/pay/unifiedorder</c>, <c>/pay/orderquery</c> and <c>/pay/closeorder</c> (wechatpay.md §2, §5.1, §5.2).</summary>
+/// <summary><c>/pay/unifiedorder</c>, <c>/pay/orderquery</c> and <c>/pay/closeorder</c> (docs/wechatpay.md §2, §5.1, §5.2).</summary>
 internal sealed class PayApi(SandboxStore store, FaultInjection faults, PaymentDesk desk, TimeProvider clock, IOptions<SandboxOptions> options)
 {
     private static readonly string[] UnifiedOrderRequired =

@@ -5,7 +5,7 @@ using Microsoft.Extensions.Options;
 namespace GroupPay.WeChatPay.Sandbox;
 
 /// <summary>
-/// <c>/secapi/pay/refund</c> and <c>/pay/refundquery</c> (wechatpay.md §5.3, §5.4). The sandbox does not
+/// <c>/secapi/pay/refund</c> and <c>/pay/refundquery</c> (docs/wechatpay.md §5.3, §5.4). The sandbox does not
 /// require the client certificate WeChat demands on <c>/secapi/</c>.
 /// </summary>
 internal sealed class RefundApi(

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Options;
 
 namespace GroupPay.WeChatPay;
 
-/// <summary>The merchant's WeChat Pay settings, bound from the <c>WeChatPay</c> section (api.md).</summary>
+/// <summary>The merchant's WeChat Pay settings, bound from the <c>WeChatPay</c> section (docs/api.md §2).</summary>
 public sealed class WeChatPayOptions
 {
     public const string SectionName = "WeChatPay";

@@ -8,7 +8,7 @@ using GroupPay.Grains.Stats;
 
 namespace GroupPay.Gateway.Api;
 
-// The H5 JSON of api.md: camelCase (the web defaults), times ISO-8601 UTC ("Z"), money in integer fen, statuses as
+// The H5 JSON of docs/api.md §3.1: camelCase (the web defaults), times ISO-8601 UTC ("Z"), money in integer fen, statuses as
 // lower-case strings. Built from the grains' views at the edge; no openid but the caller's own ever appears.
 
 internal sealed record CampaignJson(
@@ -232,7 +232,7 @@ internal sealed record CampaignRequest(
     string? ImageUrl,
     string? Description)
 {
-    /// <summary>The definition, or the first rule broken (api.md: 400 with the rule).</summary>
+    /// <summary>The definition, or the first rule broken (docs/api.md §8.1: 400 with the rule).</summary>
     public (CampaignDefinition? Definition, string? Problem) ToDefinition()
     {
         var missing = Title is null ? "title" : SoloPriceFen is null ? "soloPriceFen" : GroupPriceFen is null ? "groupPriceFen"

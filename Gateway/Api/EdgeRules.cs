@@ -8,7 +8,7 @@ namespace GroupPay.Gateway.Api;
 /// <summary>What the edge accepts before it calls a grain (anything else is a 400), and the ids it mints.</summary>
 internal static partial class EdgeRules
 {
-    /// <summary>The largest group a campaign may have (design.md: 2..20).</summary>
+    /// <summary>The largest group a campaign may have (docs/design.md §2.1: 2..20).</summary>
     public const int MaxGroupSize = 20;
 
     private const string GroupIdAlphabet = "0123456789abcdefghijklmnopqrstuvwxyz";

@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Auth;
 
-/// <summary>Sign-in with WeChat OAuth2 <c>snsapi_base</c> (api.md): <c>/auth/login</c> sends the browser to WeChat,
+/// <summary>Sign-in with WeChat OAuth2 <c>snsapi_base</c> (docs/api.md §4): <c>/auth/login</c> sends the browser to WeChat,
 /// <c>/auth/callback</c> exchanges the code for the openid and issues the gateway's own session cookie.</summary>
 public static partial class AuthEndpoints
 {

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Auth;
 
-/// <summary>The official account's OAuth settings (section <c>WeChat</c>, api.md). The app id is the merchant's
+/// <summary>The official account's OAuth settings (section <c>WeChat</c>, docs/api.md §2). The app id is the merchant's
 /// <c>WeChatPay:AppId</c>: JSAPI payments need the openid of that same official account.</summary>
 public sealed class WeChatOAuthOptions
 {

@@ -33,7 +33,7 @@ internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) 
         });
     }
 
-    /// <summary>api.md: 404 for what does not exist, 409 for the group's conflicts, 400 for invalid input,
+    /// <summary>docs/api.md §12: 404 for what does not exist, 409 for the group's conflicts, 400 for invalid input,
     /// 502 when WeChat Pay refused or failed, 503 when another WeChat API cannot answer now.</summary>
     internal static int StatusOf(string code) => code switch
     {

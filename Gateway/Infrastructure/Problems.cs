@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 
 namespace GroupPay.Gateway.Infrastructure;
 
-/// <summary>RFC 9457 problem details with the stable <c>code</c> extension the H5 app switches on (api.md).</summary>
+/// <summary>RFC 9457 problem details with the stable <c>code</c> extension the H5 app switches on (docs/api.md §3.2, §12).</summary>
 internal static class Problems
 {
     public const string CodeExtension = "code";

@@ -9,7 +9,7 @@ using GroupPay.WeChatPay.Protocol;
 namespace GroupPay.Gateway.Notifications;
 
 /// <summary>
-/// WeChat Pay's notifies (api.md). Verify before touching anything — size cap, safe XML, appid, mch_id, signature
+/// WeChat Pay's notifies (docs/api.md §9). Verify before touching anything — size cap, safe XML, appid, mch_id, signature
 /// (or the refund's <c>req_info</c> decryption) — then route by <c>out_trade_no</c> to the OrderGrain and answer
 /// SUCCESS only once the grain has durably applied it. Everything else answers FAIL and changes nothing, and
 /// WeChat retries on its schedule.

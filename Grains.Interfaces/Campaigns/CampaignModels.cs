@@ -1,6 +1,7 @@
 namespace GroupPay.Grains.Campaigns;
 
-/// <summary>What an operator sets for a campaign (api.md <c>PUT /admin/campaigns/{id}</c>). Money in fen.</summary>
+/// <summary>What an operator sets for a campaign (docs/api.md §8.1 <c>PUT /admin/campaigns/{id}</c>; the rules:
+/// docs/design.md §2.1). Money in fen.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.CampaignDefinition")]
 public sealed record CampaignDefinition
 {

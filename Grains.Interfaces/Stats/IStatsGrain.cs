@@ -66,7 +66,7 @@ public enum Counter
 [GenerateSerializer, Immutable, Alias("grouppay.CounterIncrement")]
 public sealed record CounterIncrement([property: Id(0)] string Scope, [property: Id(1)] Counter Counter, [property: Id(2)] long Amount);
 
-/// <summary>api.md <c>GET /admin/stats</c>.</summary>
+/// <summary>docs/api.md §8.2 <c>GET /admin/stats</c>.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.GrowthStats")]
 public sealed record GrowthStats(
     [property: Id(0)] long PaymentsCreated,

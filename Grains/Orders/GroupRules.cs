@@ -8,9 +8,10 @@ using Microsoft.Extensions.Logging.Abstractions;
 namespace GroupPay.Grains.Orders;
 
 /// <summary>
-/// The group, slot and attempt rules of design.md as plain C# over <see cref="OrderState"/>: no I/O. A rule changes the
-/// state and queues what must leave the group as <see cref="PendingEffect"/>s in <see cref="OrderState.Outbox"/> (that is
-/// how it returns effects); the grain stores the state and runs them. Attempts change only through their own transitions.
+/// The group, slot and attempt rules of docs/design.md §2.2 and §3 as plain C# over <see cref="OrderState"/>: no I/O. A
+/// rule changes the state and queues what must leave the group as <see cref="PendingEffect"/>s in
+/// <see cref="OrderState.Outbox"/> (that is how it returns effects); the grain stores the state and runs them. Attempts
+/// change only through their own transitions.
 /// </summary>
 public sealed partial class GroupRules(string groupId, OrderState state, OrderOptions options, TimeProvider time, ILogger? logger = null)
 {

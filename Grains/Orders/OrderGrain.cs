@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace GroupPay.Grains.Orders;
 
 /// <summary>
-/// The Orleans shell of a group order (design.md). Non-reentrant: its turn is the lock over the group's slots,
+/// The Orleans shell of a group order (docs/design.md §2.2, §4). Non-reentrant: its turn is the lock over the group's slots,
 /// attempts and refunds. The rules are <see cref="GroupRules"/>; this grain does the I/O around them: the campaign's
 /// stock and the referral grains for holds, unifiedorder, the state write (before any caller hears success) with what
 /// it counts, the <c>wake</c> reminder, and the drain of <see cref="OrderState.Outbox"/> (<see cref="OutboxRunner{TEffect}"/>

@@ -16,7 +16,7 @@ public enum RefundStep
 }
 
 /// <summary>
-/// The refund rules of wechatpay.md §5.3–5.5 as plain functions: which of WeChat's answers are safe to retry with the
+/// The refund rules of docs/wechatpay.md §5.3–5.5 as plain functions: which of WeChat's answers are safe to retry with the
 /// same out_refund_no, which are closed for good under that number, and which need a person. Retries are bounded by
 /// <see cref="OrderOptions.MaxRefundTries"/> and <see cref="OrderOptions.MaxRefundNumbers"/>; past them a refund
 /// escalates, so no refund retries forever in silence.

@@ -21,6 +21,6 @@ public interface IWeChatPayClient
     /// <see cref="WeChatPayErrorCode.NoBillExist"/>; before it is generated, <see cref="WeChatPayErrorCode.BillCreating"/>.</summary>
     Task<WeChatPayResult<TradeBill>> DownloadBillAsync(DateOnly billDate, TradeBillType type = TradeBillType.All, CancellationToken cancellationToken = default);
 
-    /// <summary>Signed parameters for <c>getBrandWCPayRequest</c> from a prepay id (wechatpay.md §3.3).</summary>
+    /// <summary>Signed parameters for <c>getBrandWCPayRequest</c> from a prepay id (docs/wechatpay.md §3.3).</summary>
     JsapiPayParameters CreateJsapiParameters(string prepayId);
 }

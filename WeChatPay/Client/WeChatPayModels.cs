@@ -2,7 +2,7 @@ using GroupPay.WeChatPay.Protocol;
 
 namespace GroupPay.WeChatPay.Client;
 
-/// <summary><c>/pay/unifiedorder</c> for a JSAPI payment (wechatpay.md §2). Amounts are fen.</summary>
+/// <summary><c>/pay/unifiedorder</c> for a JSAPI payment (docs/wechatpay.md §2). Amounts are fen.</summary>
 public sealed record UnifiedOrderRequest
 {
     public required string OutTradeNo { get; init; }
@@ -31,7 +31,7 @@ public sealed record UnifiedOrderRequest
 
 public sealed record UnifiedOrderResult(string PrepayId, string TradeType, string? CodeUrl);
 
-/// <summary>WeChat's trade states (wechatpay.md §5.1).</summary>
+/// <summary>WeChat's trade states (docs/wechatpay.md §5.1).</summary>
 public enum TradeState
 {
     Unknown,
@@ -98,7 +98,7 @@ public sealed record RefundRequest
 /// <summary>The refund was accepted; it completes later (refund notify or refund query).</summary>
 public sealed record RefundResult(string OutTradeNo, string OutRefundNo, string RefundId, long RefundFee, string? TransactionId);
 
-/// <summary>WeChat's refund states (wechatpay.md §5.4).</summary>
+/// <summary>WeChat's refund states (docs/wechatpay.md §5.4).</summary>
 public enum RefundStatus
 {
     Unknown,

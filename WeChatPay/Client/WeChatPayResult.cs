@@ -16,7 +16,7 @@ public enum WeChatPayErrorKind
     InvalidResponse,
 }
 
-/// <summary>WeChat Pay v2 <c>err_code</c>s as a type (wechatpay.md §2.4, §5), plus the client's own.</summary>
+/// <summary>WeChat Pay v2 <c>err_code</c>s as a type (docs/wechatpay.md §2.4, §5), plus the client's own.</summary>
 public enum WeChatPayErrorCode
 {
     Unknown,

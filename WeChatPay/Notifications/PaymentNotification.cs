@@ -6,7 +6,7 @@ namespace GroupPay.WeChatPay.Notifications;
 public sealed record PaymentCoupon(string CouponId, long FeeFen, string? CouponType);
 
 /// <summary>
-/// A verified payment notify (wechatpay.md §4). Only built by <see cref="WeChatPayNotifyParser"/>, after the
+/// A verified payment notify (docs/wechatpay.md §4). Only built by <see cref="WeChatPayNotifyParser"/>, after the
 /// appid, mch_id and signature checked out. <see cref="Fields"/> keeps every field as received.
 /// </summary>
 public sealed record PaymentNotification(

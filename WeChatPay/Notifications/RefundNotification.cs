@@ -4,7 +4,7 @@ using GroupPay.WeChatPay.Protocol;
 namespace GroupPay.WeChatPay.Notifications;
 
 /// <summary>
-/// A refund notify whose <c>req_info</c> decrypted with the merchant key (wechatpay.md §5.5): that, plus
+/// A refund notify whose <c>req_info</c> decrypted with the merchant key (docs/wechatpay.md §5.5): that, plus
 /// the appid and mch_id, is all the authenticity a refund notify has (it carries no <c>sign</c>).
 /// </summary>
 public sealed record RefundNotification(

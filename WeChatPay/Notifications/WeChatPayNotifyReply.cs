@@ -4,7 +4,7 @@ using GroupPay.WeChatPay.Protocol;
 namespace GroupPay.WeChatPay.Notifications;
 
 /// <summary>
-/// The answers to a notify (wechatpay.md §4.2). WeChat stops retrying only on the exact compact
+/// The answers to a notify (docs/wechatpay.md §4.2). WeChat stops retrying only on the exact compact
 /// SUCCESS document; anything else (FAIL, whitespace, JSON, a non-2xx status) makes it retry.
 /// </summary>
 public static class WeChatPayNotifyReply

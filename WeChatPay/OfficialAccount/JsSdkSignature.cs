@@ -6,7 +6,7 @@ namespace GroupPay.WeChatPay.OfficialAccount;
 /// <summary>
 /// The JS-SDK's <c>wx.config</c> signature: SHA-1 (lower-case hex) over
 /// <c>jsapi_ticket=…&amp;noncestr=…&amp;timestamp=…&amp;url=…</c>, keys in that (ASCII) order, values unescaped, the
-/// URL of the page as the browser has it without its <c>#</c> part (docs/wechatpay.md, JS-SDK).
+/// URL of the page as the browser has it without its <c>#</c> part (docs/wechatpay.md §11).
 /// </summary>
 public static class JsSdkSignature
 {

@@ -3,7 +3,7 @@ using System.Text.Json.Serialization;
 namespace GroupPay.WeChatPay.Protocol;
 
 /// <summary>
-/// The object handed to <c>WeixinJSBridge.invoke('getBrandWCPayRequest', …)</c> (wechatpay.md §3.3): the
+/// The object handed to <c>WeixinJSBridge.invoke('getBrandWCPayRequest', …)</c> (docs/wechatpay.md §3.3): the
 /// property names are WeChat's, case included. <c>paySign</c> covers the other five fields.
 /// </summary>
 public sealed record JsapiPayParameters(

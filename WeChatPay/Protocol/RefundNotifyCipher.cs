@@ -4,7 +4,7 @@ using System.Text;
 namespace GroupPay.WeChatPay.Protocol;
 
 /// <summary>
-/// The refund notify's <c>req_info</c> (wechatpay.md §5.5): AES-256-ECB with PKCS#7 padding, the key being
+/// The refund notify's <c>req_info</c> (docs/wechatpay.md §5.5): AES-256-ECB with PKCS#7 padding, the key being
 /// the 32 ASCII characters of the lower-case MD5 hex of the API key.
 /// </summary>
 public static class RefundNotifyCipher

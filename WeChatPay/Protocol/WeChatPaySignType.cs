@@ -1,6 +1,6 @@
 namespace GroupPay.WeChatPay.Protocol;
 
-/// <summary>The two APIv2 signature algorithms (wechatpay.md §1).</summary>
+/// <summary>The two APIv2 signature algorithms (docs/wechatpay.md §1).</summary>
 public enum WeChatPaySignType
 {
     Md5,

@@ -5,7 +5,7 @@ using System.Text;
 namespace GroupPay.WeChatPay.Protocol;
 
 /// <summary>
-/// APIv2 signatures (wechatpay.md §1): every non-empty field except <c>sign</c>, ordinal order,
+/// APIv2 signatures (docs/wechatpay.md §1): every non-empty field except <c>sign</c>, ordinal order,
 /// <c>k=v</c> joined with <c>&amp;</c>, then <c>&amp;key=API_KEY</c>; MD5 or HMAC-SHA256 (keyed with the
 /// API key), upper-case hex.
 /// </summary>

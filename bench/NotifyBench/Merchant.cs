@@ -10,7 +10,7 @@ internal static class Merchant
     public const string ApiKey = "192006250b4c09247ec02edce69f6a2d";
     public const string AppSecret = "sandbox-demo-app-secret-0000000000";
 
-    /// <summary>A signed payment notify as WeChat sends it (wechatpay.md §4.1; the sandbox's field order), MD5.</summary>
+    /// <summary>A signed payment notify as WeChat sends it (docs/wechatpay.md §4.1; the sandbox's field order), MD5.</summary>
     public static byte[] PaymentNotify(string outTradeNo, string transactionId, long totalFee, string openid, string attach, DateTimeOffset paidAt)
     {
         var message = new WeChatPayMessage()

@@ -1,6 +1,6 @@
 # The silo: Orleans with Redis clustering, grain storage and reminders. Build from the repository root:
 #   docker build -f deploy/docker/silo.Dockerfile -t grouppay/silo .
-# Configuration is environment variables only (api.md); it listens on Orleans__SiloPort (11111) and
+# Configuration is environment variables only (docs/api.md §2); it listens on Orleans__SiloPort (11111) and
 # Orleans__GatewayPort (30000) at Orleans__AdvertisedIp, which must be this container's own address.
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
 WORKDIR /src

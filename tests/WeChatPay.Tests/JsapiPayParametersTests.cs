@@ -7,7 +7,7 @@ public sealed class JsapiPayParametersTests
     [Fact]
     public void SignsTheOfficialJsapiExample()
     {
-        // wechatpay.md §10 V4.
+        // docs/wechatpay.md §10 V4.
         var parameters = JsapiPayParameters.Create(
             "wxd678efh567hg6787",
             "wx2017033010242291fcfe0db70013231072",

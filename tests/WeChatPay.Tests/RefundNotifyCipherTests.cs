@@ -8,7 +8,7 @@ public sealed class RefundNotifyCipherTests
     [Fact]
     public void DecryptsSkitsAesEcbVector()
     {
-        // wechatpay.md §10 V5: the key is used as given (32 ASCII bytes).
+        // docs/wechatpay.md §10 V5: the key is used as given (32 ASCII bytes).
         var plain = RefundNotifyCipher.DecryptWithRawKey(
             Convert.FromBase64String("l/aL5GyVfl/tw3Lww6GvCQ=="),
             Encoding.ASCII.GetBytes("01234567890abcdefedcba9876543210"));

@@ -4,7 +4,7 @@ namespace GroupPay.WeChatPay.Tests;
 
 public sealed class SignatureTests
 {
-    // wechatpay.md §10 V1/V2: WeChat's official signing example.
+    // docs/wechatpay.md §10 V1/V2: WeChat's official signing example.
     private const string OfficialKey = "192006250b4c09247ec02edce69f6a2d";
 
     private static WeChatPayMessage OfficialExample() => new WeChatPayMessage()

@@ -1,4 +1,4 @@
-// The gateway's JSON API (api.md). Every answer's Date header keeps the phone's clock offset up to date, so the
+// The gateway's JSON API (docs/api.md). Every answer's Date header keeps the phone's clock offset up to date, so the
 // countdowns tick in server time; failures become an ApiError with the problem's stable code.
 import { clockOffset, problemCode } from './index.js';
 

@@ -1,4 +1,4 @@
-// Every API error code (api.md, the grains' GroupPayException family, the gateway's own) as a sentence a shopper
+// Every API error code (docs/api.md §12, the grains' GroupPayException family, the gateway's own) as a sentence a shopper
 // understands and the next step offered. The action names are handled by the pages (ErrorNotice).
 
 const MESSAGES = {

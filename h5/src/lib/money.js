@@ -1,4 +1,4 @@
-// Money is integer fen everywhere (api.md); shown as yuan with two decimals, computed without floating point.
+// Money is integer fen everywhere (docs/api.md §3.1); shown as yuan with two decimals, computed without floating point.
 
 /** 1990 → "¥19.90"; -50 → "-¥0.50". */
 export function yuan(fen) {
