@@ -51,6 +51,13 @@ public static partial class SiloHost
         var redis = settings.Store.ConnectionString;
         builder.UseOrleans(silo =>
         {
+            if (settings.KubernetesHosting)
+            {
+                // Pod labels orleans/serviceId and orleans/clusterId, a watch on those pods (a deleted pod's silo is
+                // declared dead at once), the silo named after POD_NAME, listening on all the pod's addresses. Before
+                // the ids below, so Orleans:ClusterId/ServiceId are what count (SiloSettings refuses other ORLEANS_* ids).
+                silo.UseKubernetesHosting(options => options.Bind(builder.Configuration.GetSection("Orleans:Kubernetes")));
+            }
             silo.Configure<ClusterOptions>(o =>
             {
                 o.ClusterId = settings.ClusterId;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -14,8 +15,9 @@ namespace GroupPay.Silo;
 /// <param name="DataDir">Where the embedded store keeps its append-only file and checkpoints.</param>
 internal sealed record RedisStoreSettings(string ConnectionString, bool Embedded, IPEndPoint? EmbeddedEndPoint, string DataDir);
 
-/// <summary>The silo's own configuration (docs/api.md §2), read once at start; every bad key is reported at once.</summary>
-internal sealed record SiloSettings(
+/// <summary>The silo's own configuration (docs/api.md §2), read once at start; every bad key is reported at once.
+/// <c>KubernetesHosting</c>: call <c>UseKubernetesHosting()</c> (<c>Orleans:KubernetesHosting=true</c>, only in a pod).</summary>
+internal sealed partial record SiloSettings(
     RedisStoreSettings Store,
     string ClusterId,
     string ServiceId,
@@ -24,9 +26,17 @@ internal sealed record SiloSettings(
     IPAddress AdvertisedIp,
     TimeSpan MinimumReminderPeriod,
     TimeSpan ShutdownTimeout,
-    int? HealthPort)
+    int? HealthPort,
+    bool KubernetesHosting)
 {
     public const string DefaultRedis = "localhost:6379";
+
+    /// <summary>The switch for <c>Microsoft.Orleans.Hosting.Kubernetes</c>: off unless set to <c>true</c>.</summary>
+    public const string KubernetesHostingKey = "Orleans:KubernetesHosting";
+
+    /// <summary>What the kubelet sets in every container of every pod (the API server's address): the sign of a pod.</summary>
+    public const string KubernetesServiceHostVariable = "KUBERNETES_SERVICE_HOST";
+
 
     /// <summary>Reads and checks the settings.</summary>
     /// <exception cref="OptionsValidationException">one failure per bad key, each naming it.</exception>
@@ -58,13 +68,59 @@ internal sealed record SiloSettings(
         var reminderPeriod = Duration(configuration, "Orleans:MinimumReminderPeriod", TimeSpan.FromMinutes(1), failures);
         var shutdownTimeout = Duration(configuration, "Orleans:ShutdownTimeout", TimeSpan.FromSeconds(30), failures);
         var store = ReadStore(configuration, environment, failures);
+        var kubernetes = ReadKubernetesHosting(configuration, clusterId, serviceId, failures);
 
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("GroupPay.Silo", typeof(SiloSettings), failures);
         }
         return new SiloSettings(store!, clusterId, serviceId, siloPort, gatewayPort, advertisedIp, reminderPeriod, shutdownTimeout,
-            healthPort is 0 ? null : healthPort);
+            healthPort is 0 ? null : healthPort, kubernetes);
+    }
+
+    /// <summary>
+    /// <c>Orleans:KubernetesHosting</c>: <c>true</c> only in a pod (<c>KUBERNETES_SERVICE_HOST</c> set), where the
+    /// package labels this pod <c>orleans/serviceId</c> and <c>orleans/clusterId</c> with the cluster's ids and watches
+    /// the pods so labelled, so both ids must be valid label values. It would take the ids from
+    /// <c>ORLEANS_SERVICE_ID</c>/<c>ORLEANS_CLUSTER_ID</c> instead: those may only repeat <c>Orleans:ServiceId</c>/<c>Orleans:ClusterId</c>,
+    /// which the gateways read too.
+    /// </summary>
+    private static bool ReadKubernetesHosting(IConfiguration configuration, string clusterId, string serviceId, List<string> failures)
+    {
+        var text = configuration[KubernetesHostingKey];
+        if (string.IsNullOrEmpty(text))
+        {
+            return false;
+        }
+        if (!bool.TryParse(text, out var enabled))
+        {
+            failures.Add($"{KubernetesHostingKey} must be true or false, not '{text}'.");
+            return false;
+        }
+        if (!enabled)
+        {
+            return false;
+        }
+        if (string.IsNullOrEmpty(configuration[KubernetesServiceHostVariable]))
+        {
+            failures.Add($"{KubernetesHostingKey} is true, but this process is not in a Kubernetes pod ({KubernetesServiceHostVariable} is not set).");
+        }
+        foreach (var (key, value, variable) in new[]
+        {
+            ("Orleans:ClusterId", clusterId, "ORLEANS_CLUSTER_ID"),
+            ("Orleans:ServiceId", serviceId, "ORLEANS_SERVICE_ID"),
+        })
+        {
+            if (!LabelValue().IsMatch(value))
+            {
+                failures.Add($"{key} must be a Kubernetes label value with {KubernetesHostingKey} (at most 63 letters, digits, '-', '_' or '.'), not '{value}'.");
+            }
+            if (configuration[variable] is { Length: > 0 } other && !string.Equals(other, value, StringComparison.Ordinal))
+            {
+                failures.Add($"{variable} ('{other}') differs from {key} ('{value}'): set {key.Replace(":", "__", StringComparison.Ordinal)} only.");
+            }
+        }
+        return true;
     }
 
     private static RedisStoreSettings? ReadStore(IConfiguration configuration, IHostEnvironment environment, List<string> failures)
@@ -168,4 +224,8 @@ internal sealed record SiloSettings(
         }
         return duration;
     }
+
+    /// <summary>A Kubernetes label value: at most 63 characters, alphanumerics with '-', '_' or '.' inside.</summary>
+    [GeneratedRegex("^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$", RegexOptions.CultureInvariant)]
+    private static partial Regex LabelValue();
 }

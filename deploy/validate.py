@@ -6,12 +6,27 @@
 Kubernetes: each document has apiVersion, kind and metadata.name; kustomization.yaml lists files that exist;
 a Deployment's or StatefulSet's selector matches its pod labels; every ConfigMap and Secret a pod reads is defined
 (config.yaml, secrets.example.yaml); env names are valid; Redis never evicts, persists with an AOF, and its maxmemory
-is at most 75 % of its memory limit (docs/capacity.md); probes name ports the container declares; each Service
-selects some workload. Compose: every build names a Dockerfile that exists, every depends_on a service.
+is at most 75 % of its memory limit (docs/capacity.md); probes name ports the container declares, and their HTTP paths
+are health endpoints the image's project maps (MapHealthChecks); each Service selects some workload.
+Orleans on Kubernetes (Orleans__KubernetesHosting=true, Microsoft.Orleans.Hosting.Kubernetes): the pod labels
+orleans/serviceId and orleans/clusterId equal the Orleans__ServiceId/Orleans__ClusterId the pod reads (ConfigMap or env;
+ORLEANS_SERVICE_ID/ORLEANS_CLUSTER_ID, if set, likewise) and are valid label values; POD_NAME and POD_NAMESPACE come from
+the downward API; the pod runs as a ServiceAccount that a RoleBinding gives a Role granting get, list, watch and patch on
+pods (and delete with Orleans__Kubernetes__DeleteDefunctSiloPods=true); every workload reading a ClusterId reads the same.
+Stopping: each .NET pod's terminationGracePeriodSeconds exceeds its preStop pause plus its graceful stop budget
+(Orleans__ShutdownTimeout, else the host's default of 30 s). Scaling: a HorizontalPodAutoscaler targets an existing
+Deployment that sets no replicas of its own, every container there requests the CPU it scales on, and minReplicas is
+2 or more; every Deployment has a PodDisruptionBudget that keeps a pod and still lets one go (the single-replica Redis
+StatefulSet has none on purpose: deploy/README.md). Schemas: with Node.js and `npm ci --prefix deploy/schema`,
+deploy/schema/check.mjs checks every document against the Kubernetes API's JSON schemas (types, required fields); with
+kubectl, `kubectl kustomize` must build the kustomization. Compose: every build names a Dockerfile that exists, every
+depends_on a service.
 This is no substitute for `kubectl apply --dry-run=server` or `docker compose config` where those are available.
 """
 import os
 import re
+import shutil
+import subprocess
 import sys
 
 try:
@@ -76,7 +91,180 @@ def check_kubernetes():
                 if not any(selector.items() <= w["spec"]["template"]["metadata"]["labels"].items() for w in workloads):
                     fail(f"{file} PodDisruptionBudget/{doc['metadata']['name']}", "selector matches no workload")
     check_redis(docs.get("redis.yaml", []))
+    applied = {name: file_docs for name, file_docs in docs.items() if name in kustomization.get("resources", [])}
+    check_orleans_kubernetes(applied)
+    check_scaling(applied)
     return sum(len(d) for d in docs.values()) + 1
+
+
+def all_of(docs, kind):
+    return [d for file_docs in docs.values() for d in file_docs if d.get("kind") == kind]
+
+
+def selects(selector, workload):
+    return bool(selector) and selector.items() <= workload["spec"]["template"]["metadata"].get("labels", {}).items()
+
+
+def effective_env(container, docs):
+    """What the container's environment holds: envFrom ConfigMaps (example Secrets are not applied), then env, which wins.
+    A value from the downward API is ("fieldRef", path)."""
+    config_maps = {d["metadata"]["name"]: d for d in all_of(docs, "ConfigMap")}
+    env = {}
+    for source in container.get("envFrom", []):
+        if "configMapRef" in source and source["configMapRef"]["name"] in config_maps:
+            env.update(config_maps[source["configMapRef"]["name"]].get("data") or {})
+    for variable in container.get("env", []):
+        if "value" in variable:
+            env[variable["name"]] = variable["value"]
+        elif "fieldRef" in variable.get("valueFrom", {}):
+            env[variable["name"]] = ("fieldRef", variable["valueFrom"]["fieldRef"]["fieldPath"])
+        else:
+            env[variable["name"]] = ("other", None)
+    return env
+
+
+LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
+# What Microsoft.Orleans.Hosting.Kubernetes 10.4.2 calls (KubernetesClusterAgent): read its own pod, patch its labels,
+# list and watch the cluster's pods; delete the pods of dead silos only with DeleteDefunctSiloPods.
+ORLEANS_POD_VERBS = {"get", "list", "watch", "patch"}
+
+
+def check_orleans_kubernetes(docs):
+    cluster_ids = {}
+    for workload in all_of(docs, "Deployment") + all_of(docs, "StatefulSet"):
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        pod = workload["spec"]["template"]
+        for container in pod["spec"]["containers"]:
+            env = effective_env(container, docs)
+            if isinstance(env.get("Orleans__ClusterId"), str):
+                cluster_ids.setdefault((env["Orleans__ClusterId"], env.get("Orleans__ServiceId", "grouppay")), []).append(where)
+            if str(env.get("Orleans__KubernetesHosting", "false")).lower() != "true":
+                continue
+            labels = pod["metadata"].get("labels", {})
+            for label, key, variable in (("orleans/serviceId", "Orleans__ServiceId", "ORLEANS_SERVICE_ID"),
+                                         ("orleans/clusterId", "Orleans__ClusterId", "ORLEANS_CLUSTER_ID")):
+                value = env.get(key)
+                if not isinstance(value, str):
+                    fail(where, f"Orleans__KubernetesHosting needs {key} from a ConfigMap or a plain env value")
+                    continue
+                if label not in labels:
+                    fail(where, f"pod label {label} is missing (Orleans__KubernetesHosting; {key} is {value})")
+                elif labels[label] != value:
+                    fail(where, f"pod label {label} is {labels[label]}, but {key} is {value}")
+                if not LABEL_VALUE.match(value):
+                    fail(where, f"{key} {value} is not a valid label value")
+                if variable in env and env[variable] != value:
+                    fail(where, f"{variable} {env[variable]} differs from {key} {value}")
+            for variable, path in (("POD_NAME", "metadata.name"), ("POD_NAMESPACE", "metadata.namespace")):
+                if env.get(variable) != ("fieldRef", path):
+                    fail(where, f"Orleans__KubernetesHosting needs {variable} from the downward API ({path})")
+            if "POD_IP" in env and env["POD_IP"] != ("fieldRef", "status.podIP"):
+                fail(where, "POD_IP must come from the downward API (status.podIP)")
+            check_pod_rights(where, pod["spec"], env, docs)
+    if len(cluster_ids) > 1:
+        fail("kubernetes", f"the workloads read different Orleans cluster ids (ClusterId, ServiceId): {cluster_ids}")
+
+
+def check_pod_rights(where, pod_spec, env, docs):
+    """The pod's ServiceAccount is bound to a Role that grants what the package calls on pods."""
+    account = pod_spec.get("serviceAccountName", "default")
+    accounts = {d["metadata"]["name"]: d for d in all_of(docs, "ServiceAccount")}
+    if account not in accounts:
+        return fail(where, f"serviceAccountName {account} is not defined (a ServiceAccount for the Orleans pod watch)")
+    if pod_spec.get("automountServiceAccountToken", accounts[account].get("automountServiceAccountToken", True)) is False:
+        fail(where, "automountServiceAccountToken is false: the package's in-cluster client needs the token")
+    needed = set(ORLEANS_POD_VERBS)
+    if str(env.get("Orleans__Kubernetes__DeleteDefunctSiloPods", "false")).lower() == "true":
+        needed.add("delete")
+    roles = {d["metadata"]["name"]: d for d in all_of(docs, "Role")}
+    granted = set()
+    for binding in all_of(docs, "RoleBinding"):
+        bound = any(s.get("kind") == "ServiceAccount" and s.get("name") == account for s in binding.get("subjects", []))
+        ref = binding.get("roleRef", {})
+        if not bound:
+            continue
+        if ref.get("kind") != "Role" or ref.get("name") not in roles:
+            fail(f"RoleBinding/{binding['metadata']['name']}", f"roleRef {ref.get('kind')}/{ref.get('name')} is not a Role defined here")
+            continue
+        for rule in roles[ref["name"]].get("rules", []):
+            if "" in rule.get("apiGroups", []) and ({"pods", "*"} & set(rule.get("resources", []))):
+                verbs = set(rule.get("verbs", []))
+                granted |= ORLEANS_POD_VERBS | {"delete"} if "*" in verbs else verbs
+    if not needed <= granted:
+        fail(where, f"ServiceAccount {account} may not {', '.join(sorted(needed - granted))} pods (a Role and RoleBinding must grant it)")
+
+
+def duration_seconds(text):
+    match = re.fullmatch(r"(?:(\d+)\.)?(\d+):(\d{2}):(\d{2})(?:\.\d+)?", str(text).strip())
+    if not match:
+        return None
+    days, hours, minutes, seconds = (int(g) if g else 0 for g in match.groups())
+    return ((days * 24 + hours) * 60 + minutes) * 60 + seconds
+
+
+def pre_stop_seconds(container):
+    command = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    return int(command[1]) if len(command) == 2 and command[0] == "sleep" and str(command[1]).isdigit() else 0
+
+
+def check_scaling(docs):
+    deployments = {d["metadata"]["name"]: d for d in all_of(docs, "Deployment")}
+    workloads = list(deployments.values()) + all_of(docs, "StatefulSet")
+    autoscaled = {}
+    for hpa in all_of(docs, "HorizontalPodAutoscaler"):
+        where = f"HorizontalPodAutoscaler/{hpa['metadata']['name']}"
+        if hpa.get("apiVersion") != "autoscaling/v2":
+            fail(where, f"apiVersion is {hpa.get('apiVersion')}, not autoscaling/v2")
+        spec = hpa["spec"]
+        target = spec.get("scaleTargetRef", {})
+        if target.get("kind") != "Deployment" or target.get("name") not in deployments or target.get("apiVersion") != "apps/v1":
+            fail(where, f"scaleTargetRef {target} is not a Deployment defined here")
+            continue
+        deployment = deployments[target["name"]]
+        autoscaled[target["name"]] = spec.get("minReplicas", 1)
+        if spec.get("minReplicas", 1) < 2 or spec.get("maxReplicas", 0) < spec.get("minReplicas", 1):
+            fail(where, "needs 2 <= minReplicas <= maxReplicas")
+        if "replicas" in deployment["spec"]:
+            fail(where, f"Deployment/{target['name']} sets replicas, which every kubectl apply would force back over the autoscaler's")
+        for metric in spec.get("metrics", []):
+            resource = metric.get("resource", {}).get("name") if metric.get("type") == "Resource" else None
+            if resource and metric["resource"]["target"].get("type") == "Utilization":
+                for container in deployment["spec"]["template"]["spec"]["containers"]:
+                    if resource not in container.get("resources", {}).get("requests", {}):
+                        fail(where, f"scales on {resource} utilisation, but container {container['name']} requests no {resource}")
+        if not spec.get("metrics"):
+            fail(where, "no metrics")
+    pdbs = all_of(docs, "PodDisruptionBudget")
+    for workload in workloads:
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        name = workload["metadata"]["name"]
+        replicas = autoscaled.get(name, workload["spec"].get("replicas", 1))
+        budgets = [b for b in pdbs if selects(b["spec"].get("selector", {}).get("matchLabels", {}), workload)]
+        if workload["kind"] == "StatefulSet" and replicas == 1 and not budgets:
+            continue  # one Redis: a budget could only block every drain or protect nothing (deploy/README.md)
+        if len(budgets) != 1:
+            fail(where, f"{len(budgets)} PodDisruptionBudgets select it; one is wanted")
+            continue
+        budget = budgets[0]["spec"]
+        if "minAvailable" in budget and not (isinstance(budget["minAvailable"], int) and 1 <= budget["minAvailable"] < replicas):
+            fail(where, f"PodDisruptionBudget minAvailable {budget['minAvailable']} must keep a pod and let one of {replicas} go")
+        if "maxUnavailable" in budget and not (isinstance(budget["maxUnavailable"], int) and 1 <= budget["maxUnavailable"] < replicas):
+            fail(where, f"PodDisruptionBudget maxUnavailable {budget['maxUnavailable']} must let one of {replicas} go and keep one")
+    for workload in deployments.values():
+        where = f"Deployment/{workload['metadata']['name']}"
+        pod = workload["spec"]["template"]["spec"]
+        grace = pod.get("terminationGracePeriodSeconds", 30)
+        for container in pod["containers"]:
+            if not container.get("image", "").startswith("grouppay/"):
+                continue
+            env = effective_env(container, docs)
+            budget = duration_seconds(env["Orleans__ShutdownTimeout"]) if "Orleans__ShutdownTimeout" in env else 30
+            if budget is None:
+                fail(where, f"Orleans__ShutdownTimeout {env['Orleans__ShutdownTimeout']} is not hh:mm:ss")
+                continue
+            needed = pre_stop_seconds(container) + budget
+            if grace <= needed:
+                fail(where, f"terminationGracePeriodSeconds {grace} must exceed the preStop pause plus the graceful stop budget ({needed} s)")
 
 
 def mounted_config_maps(docs):
@@ -149,11 +337,60 @@ def check_workload(where, doc, defined):
             for handler in ("httpGet", "tcpSocket"):
                 if handler in probe and probe[handler]["port"] not in ports:
                     fail(where, f"{probe_name} uses port {probe[handler]['port']}, which the container does not declare")
+            paths = health_paths(container.get("image", ""))
+            if "httpGet" in probe and paths is not None and probe["httpGet"].get("path") not in paths:
+                fail(where, f"{probe_name} calls {probe['httpGet'].get('path')}, which {container['image']} does not map (it maps {sorted(paths)})")
         for mount in container.get("volumeMounts", []):
             if mount["name"] not in volumes and not spec.get("volumeClaimTemplates"):
                 fail(where, f"volumeMount {mount['name']} has no volume")
     if doc["kind"] == "Deployment" and pod.get("terminationGracePeriodSeconds", 30) < 30:
         fail(where, "terminationGracePeriodSeconds below 30")
+
+
+def health_paths(image):
+    """The paths a grouppay/NAME image maps with MapHealthChecks: the project its Dockerfile publishes, searched.
+    None for other images."""
+    match = re.fullmatch(r"grouppay/([\w-]+)", image)
+    dockerfile = os.path.join(HERE, "docker", f"{match.group(1)}.Dockerfile") if match else None
+    if not dockerfile or not os.path.exists(dockerfile):
+        return None
+    project = re.search(r"dotnet publish (\S+\.csproj)", open(dockerfile, encoding="utf-8").read())
+    paths = set()
+    for folder, _, files in os.walk(os.path.dirname(os.path.join(ROOT, project.group(1)))):
+        if os.sep + "bin" in folder or os.sep + "obj" in folder:
+            continue
+        for name in files:
+            if name.endswith(".cs"):
+                paths |= set(re.findall(r'MapHealthChecks\("([^"]+)"', open(os.path.join(folder, name), encoding="utf-8").read()))
+    return paths
+
+
+def check_schemas():
+    """deploy/schema/check.mjs (the API's JSON schemas) when its packages are installed; kubectl kustomize when kubectl
+    is here. Says what it skipped."""
+    notes = []
+    schema = os.path.join(HERE, "schema")
+    if not shutil.which("node"):
+        notes.append("schemas not checked: no Node.js")
+    elif not os.path.isdir(os.path.join(schema, "node_modules", "kubernetes-models")):
+        notes.append("schemas not checked: run `npm ci --prefix deploy/schema` first")
+    else:
+        result = subprocess.run(["node", os.path.join(schema, "check.mjs")], capture_output=True, text=True, timeout=120)
+        lines = result.stdout.strip().splitlines()
+        for line in lines[:-1]:
+            fail("schema", line.removeprefix("schema: "))
+        notes.append(lines[-1] if lines else "schema check printed nothing")
+        if result.returncode != 0 and len(lines) <= 1:
+            fail("schema", (result.stderr.strip() or "check.mjs failed")[-500:])
+    if shutil.which("kubectl"):
+        result = subprocess.run(["kubectl", "kustomize", os.path.join(HERE, "kubernetes")], capture_output=True, text=True, timeout=120)
+        if result.returncode != 0:
+            fail("kubectl kustomize", result.stderr.strip()[-500:])
+        else:
+            notes.append(f"kubectl kustomize: {len([d for d in yaml.safe_load_all(result.stdout) if d])} documents built")
+    else:
+        notes.append("kustomization not built: no kubectl")
+    return notes
 
 
 def check_compose():
@@ -196,8 +433,11 @@ def check_dockerfiles():
 kubernetes = check_kubernetes()
 services = check_compose()
 dockerfiles = check_dockerfiles()
+notes = check_schemas()
 for error in errors:
     print("deploy: " + error)
+for note in notes:
+    print("deploy: " + note)
 print(f"deploy: {kubernetes} Kubernetes documents, {services} compose services, {dockerfiles} Dockerfiles checked; "
       f"{len(errors)} problem(s)")
 sys.exit(1 if errors else 0)
