@@ -49,6 +49,18 @@ if ((h5_status != 0)) && ((status == 0)); then
   status=$h5_status
 fi
 
+# The deployment manifests: parsed, cross-checked and schema-checked (deploy/README.md), without a cluster.
+deploy_status=0
+if python3 -c 'import yaml' 2>/dev/null; then
+  npm ci --prefix deploy/schema --no-audit --no-fund --loglevel=error >/dev/null 2>&1 || echo "test.sh: could not install deploy/schema; the schema check is skipped" >&2
+  python3 deploy/validate.py 2>&1 | tee -a "$log" || deploy_status=$?
+else
+  echo "test.sh: PyYAML is missing (apt-get install python3-yaml); deploy/validate.py is skipped" >&2
+fi
+if ((deploy_status != 0)) && ((status == 0)); then
+  status=$deploy_status
+fi
+
 # One closing line for CI: the sums of every test assembly's summary.
 awk '/^(Passed|Failed)!/ {
         for (i = 1; i <= NF; i++) {
