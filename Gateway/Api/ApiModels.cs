@@ -60,7 +60,8 @@ internal sealed record GroupJson(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] DateTime? Deadline,
     string ShareUrl,
     IReadOnlyList<SlotJson> Slots,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MySlot)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? MySlot,
+    IReadOnlyList<MyRefundJson> MyRefunds)
 {
     public static GroupJson From(GroupView view, string shareUrl) => new(
         view.GroupId,
@@ -71,15 +72,25 @@ internal sealed record GroupJson(
         view.Deadline?.UtcDateTime,
         shareUrl,
         [.. view.Slots.Select(s => new SlotJson(s.Index, Lower(s.Status), s.IsLeader, s.IsMine, s.PaidOnBehalf))],
-        view.MySlot);
+        view.MySlot,
+        [.. (view.MyRefunds ?? []).Select(MyRefundJson.From)]);
 
     /// <summary>Whether two snapshots differ in anything a viewer sees (the lists compare by content).</summary>
     public bool SameAs(GroupJson other) =>
-        Slots.SequenceEqual(other.Slots) && this with { Slots = other.Slots } == other;
+        Slots.SequenceEqual(other.Slots) && MyRefunds.SequenceEqual(other.MyRefunds)
+        && this with { Slots = other.Slots, MyRefunds = other.MyRefunds } == other;
 
     internal static string Lower<T>(T value)
         where T : struct, Enum =>
         value.ToString().ToLowerInvariant();
+}
+
+/// <summary>One of the viewer's payments being refunded: <c>status</c> <c>refunding</c> or <c>refunded</c>; <c>reason</c>
+/// <c>not-used</c> (the slot was already paid, or the attempt was over) or <c>group-failed</c>.</summary>
+internal sealed record MyRefundJson(long AmountFen, string Status, string Reason)
+{
+    public static MyRefundJson From(MyRefundView refund) =>
+        new(refund.AmountFen, refund.Refunded ? "refunded" : "refunding", refund.Unused ? "not-used" : "group-failed");
 }
 
 internal sealed record JsapiJson(string AppId, string TimeStamp, string NonceStr, string Package, string SignType, string PaySign);

@@ -108,7 +108,17 @@ public sealed record GroupView(
     [property: Id(5)] DateTimeOffset? Deadline,
     [property: Id(6)] IReadOnlyList<SlotView> Slots,
     [property: Id(7)] int? MySlot,
-    [property: Id(8)] long PriceFen);
+    [property: Id(8)] long PriceFen,
+    [property: Id(9)] IReadOnlyList<MyRefundView> MyRefunds);
+
+/// <summary>A payment of the viewer's own (as payer) that is refunded: <see cref="Unused"/> when it paid nothing (its
+/// slot was already paid, or its attempt was over), else the group failed. The viewer may hold no slot at all (they
+/// paid for someone else's).</summary>
+[GenerateSerializer, Immutable, Alias("grouppay.MyRefundView")]
+public sealed record MyRefundView(
+    [property: Id(0)] long AmountFen,
+    [property: Id(1)] bool Refunded,
+    [property: Id(2)] bool Unused);
 
 /// <summary><see cref="IOrderGrain.GetPaymentsAsync"/>: the group's money as stored.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.GroupPayments")]

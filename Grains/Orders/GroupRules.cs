@@ -776,8 +776,18 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
             State.Deadline,
             slots,
             viewer is null ? null : FindMemberSlot(viewer)?.Index,
-            Terms.GroupPriceFen);
+            Terms.GroupPriceFen,
+            viewer is null ? [] : MyRefunds(viewer));
     }
+
+    /// <summary>The viewer's own refunded payments, oldest first; bounded by the attempts a group may have.</summary>
+    private List<MyRefundView> MyRefunds(string viewer) =>
+    [
+        .. State.Attempts.Values
+            .Where(a => a.PayerOpenid == viewer && a.TransactionId is not null && a.Refund != RefundProgress.None)
+            .OrderBy(a => a.PaidAt)
+            .Select(a => new MyRefundView(a.AmountFen, a.Refund == RefundProgress.Succeeded, Unused: !a.Applied)),
+    ];
 
     /// <summary>Every payment of the group and its refunds, as stored.</summary>
     public GroupPayments Payments() => new(GroupId, State.CampaignId!, State.Status,

@@ -38,6 +38,20 @@ afterEach(() => {
 });
 
 describe('the group page', () => {
+  it('tells the payer of a payment a friend made unnecessary that it is refunded (bug 6)', async () => {
+    const wrapper = await mountGroup('/g/abcdef123456', {
+      ...openGroup([slot(0, 'paid', { paidOnBehalf: true }), slot(1, 'free')]),
+      myRefunds: [{ amountFen: 1990, status: 'refunded', reason: 'not-used' }],
+    });
+
+    const notice = wrapper.find('[data-test=my-refund]').text();
+    expect(notice).toContain('没有用上');
+    expect(notice).toContain('已原路退回');
+    expect(notice).toContain('¥19.90');
+    expect(notice).toContain('已退款');
+    wrapper.unmount();
+  });
+
   it('renders each slot with its member, status and 帮TA付 on a held one, and no 参团支付 when none is free', async () => {
     const wrapper = await mountGroup('/g/abcdef123456', openGroup([slot(0, 'paid'), slot(1, 'held')]));
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { groupActions, missingCount, outcome, progressPercent } from '../src/lib/group.js';
+import { groupActions, missingCount, myRefunds, outcome, progressPercent } from '../src/lib/group.js';
 
 const slot = (index, status, extra = {}) => ({ index, status, isLeader: index === 0, isMine: false, paidOnBehalf: false, ...extra });
 const group = (status, slots, mySlot) => ({
@@ -64,7 +64,32 @@ describe('outcome', () => {
     expect(failed.text).toContain('原路退回');
   });
 
+  it('shows the refund of a friend who paid on behalf and holds no slot', () => {
+    const failed = outcome({ ...group('failed', [slot(0, 'refunded'), slot(1, 'refunded')]), myRefunds: [{ amountFen: 1990, status: 'refunded', reason: 'group-failed' }] }, { groupPriceFen: 1990 });
+    expect(failed).toMatchObject({ kind: 'failure', refund: { amountFen: 1990, status: '已退款' } });
+  });
+
   it('is null while the group is live', () => {
     expect(outcome(group('open', [slot(0, 'paid'), slot(1, 'free')]), null)).toBeNull();
   });
 });
+
+describe('myRefunds (bug 6)', () => {
+  it('tells the payer of a payment that was not needed that it goes back, and how far it got', () => {
+    const g = { ...group('open', [slot(0, 'paid', { paidOnBehalf: true }), slot(1, 'free')]), myRefunds: [
+      { amountFen: 1990, status: 'refunding', reason: 'not-used' },
+      { amountFen: 1990, status: 'refunded', reason: 'not-used' },
+    ] };
+
+    expect(myRefunds(g)).toEqual([
+      { amountFen: 1990, status: '退款中', text: '这笔付款没有用上（名额已被付清或支付已超时），正在原路退回到你的微信支付账户。' },
+      { amountFen: 1990, status: '已退款', text: '这笔付款没有用上（名额已被付清或支付已超时），已原路退回到你的微信支付账户。' },
+    ]);
+  });
+
+  it('leaves a failed group\'s refunds to its outcome and is empty without any', () => {
+    expect(myRefunds({ ...group('failed', [slot(0, 'refunded')]), myRefunds: [{ amountFen: 1990, status: 'refunded', reason: 'group-failed' }] })).toEqual([]);
+    expect(myRefunds(group('open', [slot(0, 'paid')]))).toEqual([]);
+  });
+});
+

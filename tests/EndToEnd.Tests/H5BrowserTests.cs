@@ -161,6 +161,63 @@ public sealed class H5BrowserTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task EachPayerSeesTheirRefundAPaymentNotNeededAndAFailedGroups()
+    {
+        // A group that fails in a minute: its leader and a friend paid; the friend follows it on a phone.
+        var (shortCampaign, _) = await DefineCampaignAsync(groupSize: 3, windowMinutes: 1);
+        var failingGroup = await OpenGroupAsync(shortCampaign);
+        using var member = system.NewBrowser();
+        var memberId = NewUser("member");
+        await member.SignInAsync(memberId);
+        await member.PayAsync(failingGroup);
+
+        // Bug 6: the leader starts paying their own share, a friend pays it first, then the leader's payment arrives.
+        var (campaignId, _) = await DefineCampaignAsync(groupSize: 2);
+        using var leader = system.NewBrowser();
+        var leaderId = NewUser("leader");
+        await leader.SignInAsync(leaderId);
+        var (status, created) = await leader.PostJsonAsync("/api/groups", new { campaignId });
+        Assert.True(status == HttpStatusCode.Created, $"{(int)status} {created}");
+        var groupId = created.GetProperty("groupId").GetString()!;
+        var leadersPayment = await leader.StartPaymentAsync(groupId);
+        using var friend = system.NewBrowser();
+        await friend.SignInAsync(NewUser("friend"));
+        await friend.PayAsync(groupId, slot: 0);
+        await Eventually.ValueAsync(() => leader.GetJsonAsync($"/api/groups/{groupId}"),
+            (JsonElement g) => g.GetProperty("status").GetString() == "open", TimeSpan.FromSeconds(30));
+        await leader.ConfirmAtCashierAsync(leadersPayment);
+
+        await using var mobile = await MobileBrowser.LaunchAsync(system);
+        var leaderPhone = await mobile.NewPhoneAsync();
+        await leaderPhone.GotoAsync($"/g/{groupId}");
+        await leaderPhone.Locator("[data-test=sign-in]").ClickAsync();
+        await MobileBrowser.ContinueAsAsync(leaderPhone, leaderId);
+        var notice = leaderPhone.Locator("[data-test=my-refund]");
+        await Expect(notice, "已退款");
+        Assert.Contains("没有用上", await notice.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("¥19.90", await notice.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("好友代付", await leaderPhone.Locator("[data-test=member]").First.InnerTextAsync(), StringComparison.Ordinal);
+        await MobileBrowser.AssertChineseAndFitsAsync(leaderPhone);
+        await MobileBrowser.ScreenshotAsync(leaderPhone, "group-payment-not-used-refunded");
+        await leaderPhone.GotoAsync("/orders");
+        await Expect(leaderPhone.Locator($"a[href='/g/{groupId}'] [data-test=order-refund]"), "¥19.90 已退款");
+
+        // The failed group: the outcome names the refund, its amount and that it is back where it came from.
+        var memberPhone = await mobile.NewPhoneAsync();
+        await memberPhone.GotoAsync($"/g/{failingGroup}");
+        await memberPhone.Locator("[data-test=sign-in]").ClickAsync();
+        await MobileBrowser.ContinueAsAsync(memberPhone, memberId);
+        var refund = memberPhone.Locator("[data-test=refund]");
+        await Assertions.Expect(refund).ToContainTextAsync("已退款", new() { Timeout = 180_000 });
+        Assert.Contains("¥19.90", await refund.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Contains("原路退回", await memberPhone.Locator("[data-test=outcome]").InnerTextAsync(), StringComparison.Ordinal);
+        await Expect(memberPhone.Locator("[data-test=status]"), "拼团失败");
+        Assert.Equal(0, await memberPhone.Locator("[data-test=invite]").CountAsync());
+        await MobileBrowser.AssertChineseAndFitsAsync(memberPhone);
+        await MobileBrowser.ScreenshotAsync(memberPhone, "group-failed-refunded");
+    }
+
+    [Fact]
     public async Task AFriendPaysTheLeadersShareThroughTheAskAFriendLink()
     {
         // 找人代付: the leader has not paid; a friend opens the link with ?for=0 and pays the leader's slot (帮TA付).
@@ -242,7 +299,7 @@ public sealed class H5BrowserTests(SystemFixture system)
 
     private static string NewUser(string name) => $"o-h5-{name}-{Guid.NewGuid():N}"[..24];
 
-    private async Task<(string CampaignId, string Title)> DefineCampaignAsync(int groupSize)
+    private async Task<(string CampaignId, string Title)> DefineCampaignAsync(int groupSize, int windowMinutes = 1440)
     {
         var campaignId = $"h5{Guid.NewGuid():N}"[..20];
         // Digits only: the pages are checked for English words, and other tests' campaigns are listed too.
@@ -256,7 +313,7 @@ public sealed class H5BrowserTests(SystemFixture system)
             soloPriceFen = 2990,
             groupPriceFen = 1990,
             groupSize,
-            windowMinutes = 1440,
+            windowMinutes,
             holdMinutes = 15,
             stock = 10,
             perUserLimit = 2,

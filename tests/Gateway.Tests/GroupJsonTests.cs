@@ -6,11 +6,11 @@ namespace GroupPay.Gateway.Tests;
 /// <summary>The event stream sends a group again only when what the viewer sees changed.</summary>
 public sealed class GroupJsonTests
 {
-    private static GroupJson Snapshot(SlotStatus second = SlotStatus.Free, int? mySlot = 0) => GroupJson.From(
+    private static GroupJson Snapshot(SlotStatus second = SlotStatus.Free, int? mySlot = 0, bool refunded = false) => GroupJson.From(
         new GroupView("abcdef123456", "c1", GroupStatus.Open, 2, 1, DateTimeOffset.UnixEpoch, [
             new SlotView(0, SlotStatus.Paid, true, true, false),
             new SlotView(1, second, false, false, false),
-        ], mySlot, 990),
+        ], mySlot, 990, [new MyRefundView(990, refunded, Unused: true)]),
         "http://127.0.0.1/g/abcdef123456?ref=abcd2345");
 
     [Fact]
@@ -23,6 +23,9 @@ public sealed class GroupJsonTests
     public void AFieldThatChangedMakesADifferentSnapshot() => Assert.False(Snapshot().SameAs(Snapshot(mySlot: null)));
 
     [Fact]
+    public void ARefundThatSettledMakesADifferentSnapshot() => Assert.False(Snapshot().SameAs(Snapshot(refunded: true)));
+
+    [Fact]
     public void StatusesAndTimesAreWrittenAsTheContractSays()
     {
         var json = Snapshot();
@@ -30,5 +33,6 @@ public sealed class GroupJsonTests
         Assert.Equal("open", json.Status);
         Assert.Equal(["paid", "free"], json.Slots.Select(s => s.Status));
         Assert.Equal(DateTimeKind.Utc, json.Deadline?.Kind);
+        Assert.Equal(new MyRefundJson(990, "refunding", "not-used"), Assert.Single(json.MyRefunds));
     }
 }

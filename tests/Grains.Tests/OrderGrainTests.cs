@@ -93,6 +93,13 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
         var group = await fixture.GroupAsync(groupId);
         Assert.Equal(1, group.PaidCount);
         Assert.Equal(SlotStatus.Paid, group.Slots[0].Status);
+        // Bug 6: the second payer, who holds no slot, sees the refund of the payment that was not needed.
+        var seenBySecond = await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, second), g => g.MyRefunds.Any(r => r.Refunded));
+        Assert.Equal(new MyRefundView(990, Refunded: true, Unused: true), Assert.Single(seenBySecond.MyRefunds));
+        Assert.Null(seenBySecond.MySlot);
+        Assert.Empty((await fixture.GroupAsync(groupId, first)).MyRefunds);
+        Assert.Empty((await fixture.GroupAsync(groupId, leader)).MyRefunds);
+        Assert.Empty((await fixture.GroupAsync(groupId)).MyRefunds);
     }
 
     [Fact]
@@ -223,6 +230,7 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
             g => g.Status == GroupStatus.Failed && g.Slots.Count(s => s.Status == SlotStatus.Refunded) == 2);
         Assert.Equal(GroupStatus.Failed, failed.Status);
         Assert.Equal([SlotStatus.Refunded, SlotStatus.Refunded, SlotStatus.Free], failed.Slots.Select(s => s.Status));
+        Assert.Equal(new MyRefundView(990, Refunded: true, Unused: false), Assert.Single((await fixture.GroupAsync(groupId, friend)).MyRefunds));
 
         var order = await SandboxOrderAsync(friendPayment.OutTradeNo);
         var refund = Assert.Single(order.GetProperty("refunds").EnumerateArray());

@@ -92,9 +92,16 @@ export function outcome(group, campaign) {
     };
   }
   if (group.status === 'failed' || group.status === 'abandoned') {
-    const refund = mine && (mine.status === 'refunding' || mine.status === 'refunded')
-      ? { amountFen: campaign?.groupPriceFen ?? 0, status: mine.status === 'refunded' ? '已退款' : '退款中' }
-      : null;
+    // The viewer's own payments the failure refunds (also a friend's who paid on behalf and holds no slot).
+    const failedRefunds = (group.myRefunds ?? []).filter(r => r.reason === 'group-failed');
+    const refund = failedRefunds.length > 0
+      ? {
+          amountFen: failedRefunds.reduce((sum, r) => sum + r.amountFen, 0),
+          status: failedRefunds.every(r => r.status === 'refunded') ? '已退款' : '退款中',
+        }
+      : mine && (mine.status === 'refunding' || mine.status === 'refunded')
+        ? { amountFen: campaign?.groupPriceFen ?? 0, status: mine.status === 'refunded' ? '已退款' : '退款中' }
+        : null;
     return {
       kind: 'failure',
       title: group.status === 'failed' ? '拼团未成功' : '拼团已取消',
@@ -104,3 +111,16 @@ export function outcome(group, campaign) {
   }
   return null;
 }
+
+/** The viewer's payments that paid nothing and go back (bug 6: a friend paid the slot first, or the payment came after
+ * its attempt was over), each with its amount, status and a sentence; a failed group's refunds are its outcome's. */
+export function myRefunds(group) {
+  return (group.myRefunds ?? [])
+    .filter(r => r.reason === 'not-used')
+    .map(r => ({
+      amountFen: r.amountFen,
+      status: r.status === 'refunded' ? '已退款' : '退款中',
+      text: `这笔付款没有用上（名额已被付清或支付已超时），${r.status === 'refunded' ? '已' : '正在'}原路退回到你的微信支付账户。`,
+    }));
+}
+
