@@ -49,7 +49,10 @@ internal sealed record OpenGroupJson(string GroupId, int GroupSize, int PaidCoun
         view.Deadline?.UtcDateTime);
 }
 
-internal sealed record SlotJson(int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf);
+/// <summary><c>member</c>: how to name the slot's member (<see cref="MemberTags"/>), absent for a free or virtual slot.</summary>
+internal sealed record SlotJson(
+    int Index, string Status, bool IsLeader, bool IsMine, bool PaidOnBehalf,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Member = null);
 
 internal sealed record GroupJson(
     string GroupId,
@@ -71,7 +74,7 @@ internal sealed record GroupJson(
         view.PaidCount,
         view.Deadline?.UtcDateTime,
         shareUrl,
-        [.. view.Slots.Select(s => new SlotJson(s.Index, Lower(s.Status), s.IsLeader, s.IsMine, s.PaidOnBehalf))],
+        [.. view.Slots.Select(s => new SlotJson(s.Index, Lower(s.Status), s.IsLeader, s.IsMine, s.PaidOnBehalf, s.MemberTag))],
         view.MySlot,
         [.. (view.MyRefunds ?? []).Select(MyRefundJson.From)]);
 

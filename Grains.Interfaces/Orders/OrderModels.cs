@@ -89,13 +89,30 @@ public enum SlotStatus
     Virtual,
 }
 
+/// <summary>One slot as a viewer sees it. <see cref="MemberTag"/> names its member without their openid
+/// (<see cref="MemberTags"/>); null for a free or virtual slot.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.SlotView")]
 public sealed record SlotView(
     [property: Id(0)] int Index,
     [property: Id(1)] SlotStatus Status,
     [property: Id(2)] bool IsLeader,
     [property: Id(3)] bool IsMine,
-    [property: Id(4)] bool PaidOnBehalf);
+    [property: Id(4)] bool PaidOnBehalf,
+    [property: Id(5)] string? MemberTag = null);
+
+/// <summary>How a page names the other members: snsapi_base gives no nickname, and an openid is never shown. The
+/// sandbox's demo users (<c>o-sandbox-alice</c>) are <c>sandbox:alice</c>, whose nicknames are public; anyone else is
+/// the last four characters of their openid (微信用户 8b63), as their own header shows them.</summary>
+public static class MemberTags
+{
+    public const string SandboxPrefix = "o-sandbox-";
+
+    public static string? Of(string? openid) =>
+        string.IsNullOrEmpty(openid) ? null
+        : openid.StartsWith(SandboxPrefix, StringComparison.Ordinal) ? (openid.Length > SandboxPrefix.Length ? "sandbox:" + openid[SandboxPrefix.Length..] : null)
+        : openid.Length <= 4 ? null
+        : openid[^4..];
+}
 
 /// <summary>A group as one viewer sees it: other people's openids are never in it.</summary>
 [GenerateSerializer, Immutable, Alias("grouppay.GroupView")]

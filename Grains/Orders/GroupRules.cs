@@ -766,7 +766,8 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
             s.Status,
             s.Index == 0,
             viewer is not null && s.MemberOpenid == viewer,
-            s.PaidAttempt is { } paid && State.Attempts[paid].PayerOpenid != State.Attempts[paid].MemberOpenid)).ToList();
+            s.PaidAttempt is { } paid && State.Attempts[paid].PayerOpenid != State.Attempts[paid].MemberOpenid,
+            s.Status is SlotStatus.Free or SlotStatus.Virtual ? null : MemberTags.Of(s.MemberOpenid))).ToList();
         return new GroupView(
             GroupId,
             State.CampaignId!,

@@ -66,6 +66,16 @@ describe('the group page', () => {
     wrapper.unmount();
   });
 
+  it('names the other members from their tags, and 拼友N when there is none', async () => {
+    const wrapper = await mountGroup('/g/abcdef123456', openGroup([slot(0, 'paid', { member: 'sandbox:alice' }), slot(1, 'held', { member: 'WeS6' }), slot(2, 'paid')]));
+
+    const names = wrapper.findAll('[data-test=member]').map(m => m.text());
+    expect(names[0]).toContain('爱丽丝');
+    expect(names[1]).toContain('微信用户 WeS6');
+    expect(names[2]).toContain('拼友3');
+    wrapper.unmount();
+  });
+
   it('offers 参团支付 with the group price while a slot is free', async () => {
     const wrapper = await mountGroup('/g/abcdef123456', openGroup([slot(0, 'paid'), slot(1, 'free')]));
 

@@ -297,7 +297,10 @@ public sealed class H5BrowserTests(SystemFixture system)
     private static Task Expect(ILocator locator, string text) =>
         Assertions.Expect(locator).ToContainTextAsync(text, new() { Timeout = 30_000 });
 
-    private static string NewUser(string name) => $"o-h5-{name}-{Guid.NewGuid():N}"[..24];
+    // Ends in digits: pages show a user as 微信用户 and their openid's last four characters, and the Chinese-only check
+    // would take four hex letters for an English word.
+    private static string NewUser(string name) =>
+        $"o-h5-{name}-{Random.Shared.NextInt64(1_000_000_000_000, 10_000_000_000_000).ToString(System.Globalization.CultureInfo.InvariantCulture)}";
 
     private async Task<(string CampaignId, string Title)> DefineCampaignAsync(int groupSize, int windowMinutes = 1440)
     {

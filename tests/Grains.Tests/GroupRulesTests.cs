@@ -517,3 +517,14 @@ public sealed class GroupRulesTests
         public JsapiPayParameters CreateJsapiParameters(string prepayId) => throw new NotSupportedException();
     }
 }
+
+public sealed class MemberTagsTests
+{
+    [Theory]
+    [InlineData("o-sandbox-alice", "sandbox:alice")]
+    [InlineData("oUpF8uMuAJO_M2pxb1Q9zNjWeS6o", "eS6o")]
+    [InlineData("abcd", null)]
+    [InlineData("o-sandbox-", null)]
+    [InlineData(null, null)]
+    public void NamesAMemberWithoutTheirOpenid(string? openid, string? tag) => Assert.Equal(tag, MemberTags.Of(openid));
+}

@@ -81,6 +81,10 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
         Assert.Equal(GroupStatus.Open, opened.Status);
         Assert.True(opened.Slots[0].PaidOnBehalf);
         Assert.True(opened.Slots[0].IsMine);
+        // Members are named by a tag, never an openid: the leader's last four characters; free slots by nothing.
+        Assert.Equal(leader[^4..], opened.Slots[0].MemberTag);
+        Assert.DoesNotContain(opened.Slots, s => s.MemberTag is { Length: > 4 } tag && !tag.StartsWith("sandbox:", StringComparison.Ordinal));
+        Assert.All(opened.Slots.Where(s => s.Status == SlotStatus.Free), s => Assert.Null(s.MemberTag));
 
         (await fixture.PayAtCashierAsync(secondAttempt, second)).EnsureSuccessStatusCode();
 

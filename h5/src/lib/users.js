@@ -15,6 +15,15 @@ export function displayName(openid) {
   return `微信用户 ${openid.slice(-4)}`;
 }
 
+/** Another member's name from the group's `member` tag (`sandbox:alice`, or an openid's last four characters). */
+export function memberName(tag) {
+  if (!tag) {
+    return '';
+  }
+  const sandbox = /^sandbox:([0-9a-z]+)$/i.exec(tag);
+  return sandbox ? displayName(`o-sandbox-${sandbox[1]}`) : `微信用户 ${tag}`;
+}
+
 /** A stable colour for a seed (a name or a slot index). */
 export function avatarColour(seed) {
   const text = String(seed);
