@@ -87,6 +87,10 @@ public static class GatewayHost
             o.EnableForHttps = true;
             o.MimeTypes = ["text/html", "text/css", "text/javascript", "application/javascript", "image/svg+xml"];
         });
+        // Optimal, not the default Fastest: the files are immutable by name and cached, so each is compressed for a
+        // phone once, and Fastest's gzip made the first load 177 KB against the 150 KB budget (H5BrowserTests).
+        services.Configure<Microsoft.AspNetCore.ResponseCompression.GzipCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
+        services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
         AddSignIn(services);
 
         var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";

@@ -218,6 +218,62 @@ public sealed class H5BrowserTests(SystemFixture system)
     }
 
     [Fact]
+    public async Task TheGroupPagesFirstLoadStaysWithinItsSizeBudget()
+    {
+        // The budget: the JS and CSS a phone downloads for its first view of a share link, gzipped, at most
+        // 150 KB. The time to a usable page (the 参团支付 button shown, from navigation start) is measured and written
+        // to bin/…/h5-first-load.txt, never asserted.
+        var (campaignId, _) = await DefineCampaignAsync(groupSize: 2);
+        var groupId = await OpenGroupAsync(campaignId);
+        await using var mobile = await MobileBrowser.LaunchAsync(system);
+        var assets = new HashSet<string>(StringComparer.Ordinal);
+        var times = new List<double>();
+        for (var load = 0; load < 5; load++)
+        {
+            var phone = await mobile.NewPhoneAsync(); // a new context each time: nothing cached
+            var loaded = new List<string>();
+            phone.Response += (_, response) =>
+            {
+                if (response.Request.ResourceType is "script" or "stylesheet" && response.Url.StartsWith(system.GatewayUrl.ToString(), StringComparison.Ordinal))
+                {
+                    lock (loaded)
+                    {
+                        loaded.Add(response.Url);
+                    }
+                }
+            };
+            await phone.GotoAsync($"/g/{groupId}");
+            await phone.Locator("[data-test=join]").WaitForAsync();
+            times.Add(await phone.EvaluateAsync<double>("() => performance.now()"));
+            lock (loaded)
+            {
+                assets.UnionWith(loaded);
+            }
+            await phone.Context.CloseAsync();
+        }
+
+        using var http = new HttpClient(new HttpClientHandler { AutomaticDecompression = DecompressionMethods.None });
+        var report = new List<string>();
+        long total = 0;
+        foreach (var url in assets.Order(StringComparer.Ordinal))
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url);
+            request.Headers.AcceptEncoding.ParseAdd("gzip");
+            using var response = await http.SendAsync(request);
+            var bytes = (await response.Content.ReadAsByteArrayAsync()).Length;
+            Assert.Contains("gzip", response.Content.Headers.ContentEncoding);
+            total += bytes;
+            report.Add($"{bytes / 1024.0,8:F1} KB  {new Uri(url).AbsolutePath}");
+        }
+        times.Sort();
+        report.Add($"{total / 1024.0,8:F1} KB  JS and CSS, gzipped, first load of /g/{{groupId}} ({assets.Count} files)");
+        report.Add($"time to a usable group page (参团支付 shown), 5 cold loads: median {times[2]:F0} ms, min {times[0]:F0} ms, max {times[4]:F0} ms");
+        await File.WriteAllLinesAsync(Path.Combine(AppContext.BaseDirectory, "h5-first-load.txt"), report);
+        Console.WriteLine(string.Join(Environment.NewLine, report));
+        Assert.True(total <= 150 * 1024, string.Join(Environment.NewLine, report));
+    }
+
+    [Fact]
     public async Task AFriendPaysTheLeadersShareThroughTheAskAFriendLink()
     {
         // 找人代付: the leader has not paid; a friend opens the link with ?for=0 and pays the leader's slot (帮TA付).
