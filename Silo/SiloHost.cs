@@ -3,6 +3,8 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using GroupPay.ServiceDefaults;
+using OpenTelemetry.Metrics;
 using Orleans.Configuration;
 
 namespace GroupPay.Silo;
@@ -43,10 +45,11 @@ public static partial class SiloHost
         if (settings.HealthPort is { } healthPort)
         {
             builder.Services.AddHostedService(services => new SiloHealthEndpoint(
-                new IPEndPoint(settings.AdvertisedIp, healthPort), services.GetRequiredService<ISiloStatusOracle>()));
+                new IPEndPoint(settings.AdvertisedIp, healthPort), services.GetRequiredService<ISiloStatusOracle>(), services.GetService<MeterProvider>()));
         }
 
-        builder.Services.AddGroupPayTelemetry(builder.Configuration);
+        // Telemetry (OTLP, Prometheus on the health port), the refusal line: ServiceDefaults.
+        builder.AddServiceDefaults(GroupPaySiloBuilder.ServiceName);
 
         var redis = settings.Store.ConnectionString;
         builder.UseOrleans(silo =>
@@ -69,7 +72,7 @@ public static partial class SiloHost
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
             // Failure detection can be tuned per deployment (and made quick in tests): Orleans:Membership:ProbeTimeout, …
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
-            if (GroupPaySiloBuilder.IsTelemetryExported(builder.Configuration))
+            if (ServiceDefaultsExtensions.IsTelemetryExported(builder.Configuration))
             {
                 silo.AddActivityPropagation();
             }

@@ -24,4 +24,45 @@ public sealed class SiloHealthTests(RedisServer redis) : IClassFixture<RedisServ
         Assert.Equal(HttpStatusCode.OK, live.StatusCode);
         Assert.Equal((HttpStatusCode.OK, "Healthy"), (ready.StatusCode, await ready.Content.ReadAsStringAsync()));
     }
+
+    [Fact]
+    public async Task WithPrometheusOnTheHealthPortServesTheSilosMeters()
+    {
+        var healthPort = FreePort.Get();
+        await using var silo = await SiloProcess.StartAsync(new SiloProcessOptions
+        {
+            RedisConnectionString = redis.ConnectionString,
+            Cluster = ClusterIdentity.Unique("metrics"),
+            Environment = new Dictionary<string, string?>
+            {
+                ["Orleans__HealthPort"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["OTEL_METRICS_EXPORTER"] = "prometheus",
+            },
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}"), Timeout = TimeSpan.FromSeconds(5) };
+
+        using var scraped = await http.GetAsync("/metrics");
+        var text = await scraped.Content.ReadAsStringAsync();
+
+        Assert.Equal(HttpStatusCode.OK, scraped.StatusCode);
+        Assert.StartsWith("text/plain", scraped.Content.Headers.ContentType?.MediaType, StringComparison.Ordinal);
+        Assert.Contains("orleans_", text, StringComparison.Ordinal); // Orleans' own meter, collected in the silo
+    }
+
+    [Fact]
+    public async Task WithoutPrometheusThereIsNoScrapeEndpoint()
+    {
+        var healthPort = FreePort.Get();
+        await using var silo = await SiloProcess.StartAsync(new SiloProcessOptions
+        {
+            RedisConnectionString = redis.ConnectionString,
+            Cluster = ClusterIdentity.Unique("nometrics"),
+            Environment = new Dictionary<string, string?> { ["Orleans__HealthPort"] = healthPort.ToString(System.Globalization.CultureInfo.InvariantCulture) },
+        });
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{healthPort}"), Timeout = TimeSpan.FromSeconds(5) };
+
+        using var scraped = await http.GetAsync("/metrics");
+
+        Assert.Equal(HttpStatusCode.NotFound, scraped.StatusCode);
+    }
 }
