@@ -72,6 +72,7 @@ public static class GatewayHost
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<GatewayClusterOptions>().BindConfiguration(GatewayClusterOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddWeChatPay();
         services.AddSingleton<GatewayTelemetry>();
         services.AddProblemDetails();
@@ -98,6 +99,10 @@ public static class GatewayHost
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
+            // docs/availability.md: a call waits Gateway:Cluster:ResponseTimeout at most (Orleans' default is 30 s), and
+            // the client learns of a dead or frozen silo's gateway within the refresh period (default a minute).
+            client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.ResponseTimeout = cluster.Value.ResponseTimeout);
+            client.Services.AddOptions<Orleans.Configuration.GatewayOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.GatewayListRefreshPeriod = cluster.Value.GatewayListRefreshPeriod);
             if (IsTelemetryExported(builder.Configuration))
             {
                 // Grain calls carry the request's trace context to the silos (which propagate it on to WeChat Pay).
@@ -181,6 +186,7 @@ public static class GatewayHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseReadDeadlines();
 
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });

@@ -15,7 +15,7 @@ public interface ICampaignGrain : IGrainWithStringKey
 
     /// <summary>The offer, or null when it was never defined.</summary>
     [Alias("GetAsync"), ReadOnly]
-    Task<CampaignView?> GetAsync();
+    Task<CampaignView?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The offer and whether it is active, without the stock counts (what starting a group needs).</summary>
     [Alias("GetOfferAsync"), ReadOnly]

@@ -37,7 +37,7 @@ public sealed partial class ReferralGrain(
 
     private string Openid => this.GetPrimaryKeyString();
 
-    public async Task<ReferralProfile> GetProfileAsync() =>
+    public async Task<ReferralProfile> GetProfileAsync(CancellationToken cancellationToken = default) =>
         new(Openid, await EnsureCodeAsync(), State.HasPaid, State.InviterOpenid is not null);
 
     public async Task<InviterBinding> BindInviterAsync(string referralCode)
