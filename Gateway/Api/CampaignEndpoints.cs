@@ -40,7 +40,7 @@ public static class CampaignEndpoints
         {
             return Problems.Invalid($"limit is between 1 and {MaxOpenGroups}.");
         }
-        var ids = await grains.GetGrain<IOpenGroupsGrain>(campaignId).RecentAsync(ScannedGroups);
+        var ids = await grains.GetGrain<IOpenGroupsGrain>(campaignId).RecentAsync(ScannedGroups, cancellationToken);
         var views = await Task.WhenAll(ids.Select(async id =>
         {
             try
@@ -61,7 +61,7 @@ public static class CampaignEndpoints
 
     internal static async Task<Ok<List<CampaignJson>>> ListAsync(IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var ids = await grains.GetGrain<ICampaignCatalogGrain>(0).ListAsync();
+        var ids = await grains.GetGrain<ICampaignCatalogGrain>(0).ListAsync(cancellationToken);
         var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ICampaignGrain>(id).GetAsync(cancellationToken)));
         return TypedResults.Ok(views.OfType<CampaignView>().Select(CampaignJson.From).ToList());
     }

@@ -39,7 +39,7 @@ public static class MeEndpoints
     {
         var openid = user.GetOpenid();
         var me = grains.GetGrain<IReferralGrain>(openid);
-        var ids = await me.GetGroupsAsync();
+        var ids = await me.GetGroupsAsync(cancellationToken);
         var code = (await me.GetProfileAsync(cancellationToken)).ReferralCode;
         var views = await Task.WhenAll(ids.Take(MaxGroupsShown).Select(async id =>
         {

@@ -34,5 +34,5 @@ public interface ICampaignCatalogGrain : IGrainWithIntegerKey
     Task AddAsync(string campaignId);
 
     [Alias("ListAsync"), ReadOnly]
-    Task<IReadOnlyList<string>> ListAsync();
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default);
 }

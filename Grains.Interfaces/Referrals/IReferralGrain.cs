@@ -71,7 +71,7 @@ public interface IReferralGrain : IGrainWithStringKey
 
     /// <summary>The user's groups, most recent first.</summary>
     [Alias("GetGroupsAsync"), ReadOnly]
-    Task<IReadOnlyList<string>> GetGroupsAsync();
+    Task<IReadOnlyList<string>> GetGroupsAsync(CancellationToken cancellationToken = default);
 }
 
 public static class ReferralLimits

@@ -96,7 +96,7 @@ public sealed class CampaignCatalogGrain(
         }
     }
 
-    public Task<IReadOnlyList<string>> ListAsync() =>
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>([.. state.State.CampaignIds.Order(StringComparer.Ordinal)]);
 }
 

@@ -436,7 +436,7 @@ public sealed partial class ReferralGrain(
         await WriteAsync();
     }
 
-    public Task<IReadOnlyList<string>> GetGroupsAsync() =>
+    public Task<IReadOnlyList<string>> GetGroupsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>([.. Enumerable.Reverse(State.Groups)]);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
