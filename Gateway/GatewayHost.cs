@@ -99,7 +99,8 @@ public static class GatewayHost
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
-            // docs/availability.md: a call waits Gateway:Cluster:ResponseTimeout at most (Orleans' default is 30 s), and
+            // docs/availability.md: a call waits Gateway:Cluster:ResponseTimeout at most (Orleans' default is 30 s; ours is
+            // above a pay's WeChat budget, the H5 reads have their own shorter deadline), and
             // the client learns of a dead or frozen silo's gateway within the refresh period (default a minute).
             client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.ResponseTimeout = cluster.Value.ResponseTimeout);
             client.Services.AddOptions<Orleans.Configuration.GatewayOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.GatewayListRefreshPeriod = cluster.Value.GatewayListRefreshPeriod);

@@ -57,10 +57,13 @@ public sealed class GatewayClusterOptions
 {
     public const string SectionName = "Gateway:Cluster";
 
-    /// <summary>Orleans' response timeout for every grain call of this gateway (pays, creates, notifies, admin): a
-    /// pay's grain turn includes WeChat's <c>unifiedorder</c>, and a pay asked again returns the same attempt.</summary>
+    /// <summary>Orleans' response timeout for every grain call of this gateway (pays, creates, notifies, admin). It bounds
+    /// the longest legitimate call, not the short reads (those have <see cref="ReadTimeout"/>, through a
+    /// <c>CancellationToken</c>): a pay's grain turn includes WeChat's <c>unifiedorder</c>, which the silo allows
+    /// <c>Orders:WeChatCallTimeout</c> (8 s), plus its state writes; so this must exceed that budget with a margin, or a
+    /// slow but successful pay is answered 503 (docs/availability.md).</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Gateway:Cluster:ResponseTimeout must be between 100 ms and 5 minutes (env Gateway__Cluster__ResponseTimeout).")]
-    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(3);
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(12);
 
     /// <summary>How long an H5 read (<c>GET</c> of a group, a campaign, the user) waits for its grains before it is
     /// answered 503 <c>unavailable</c>; shorter than <see cref="ResponseTimeout"/>, since nothing is lost by asking again.</summary>

@@ -35,7 +35,8 @@ public sealed class ClusterOutageTests(GatewayFixture fixture) : IClassFixture<G
                 await Json.ProblemAsync(read, HttpStatusCode.ServiceUnavailable, "unavailable");
                 Assert.Equal(TimeSpan.FromSeconds(2), read.Headers.RetryAfter?.Delta);
             }
-            using (var pay = await leader.PayResponseAsync(groupId).WaitAsync(TimeSpan.FromSeconds(15)))
+            // A pay waits up to Gateway:Cluster:ResponseTimeout (12 s, above a pay's WeChat budget) plus Orleans' timer slack.
+            using (var pay = await leader.PayResponseAsync(groupId).WaitAsync(TimeSpan.FromSeconds(25)))
             {
                 await Json.ProblemAsync(pay, HttpStatusCode.ServiceUnavailable, "unavailable");
             }
