@@ -52,6 +52,7 @@ public static class GatewayHost
             })
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        services.AddOptions<GatewayClusterOptions>().BindConfiguration(GatewayClusterOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
         services.AddWeChatPay();
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GroupFeeds>();
@@ -83,6 +84,11 @@ public static class GatewayHost
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
+            // docs/availability.md: a call waits Gateway:Cluster:ResponseTimeout at most (Orleans' default is 30 s; ours is
+            // above a pay's WeChat budget, the H5 reads have their own shorter deadline), and
+            // the client learns of a dead or frozen silo's gateway within the refresh period (default a minute).
+            client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.ResponseTimeout = cluster.Value.ResponseTimeout);
+            client.Services.AddOptions<Orleans.Configuration.GatewayOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.GatewayListRefreshPeriod = cluster.Value.GatewayListRefreshPeriod);
             if (ServiceDefaultsExtensions.IsTelemetryExported(builder.Configuration))
             {
                 // Grain calls carry the request's trace context to the silos (which propagate it on to WeChat Pay).
@@ -155,6 +161,7 @@ public static class GatewayHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();
+        app.UseReadDeadlines();
 
         app.MapHealthEndpoints();
         app.MapWeChatPayNotifies();

@@ -55,3 +55,32 @@ public sealed class ClusterConnectionOptions
     [Required(ErrorMessage = "Orleans:ServiceId is required (env Orleans__ServiceId).")]
     public string ServiceId { get; set; } = "grouppay";
 }
+
+/// <summary>How long the gateway waits for the cluster and what it tells callers when it is unavailable (section
+/// <c>Gateway:Cluster</c>, docs/availability.md).</summary>
+public sealed class GatewayClusterOptions
+{
+    public const string SectionName = "Gateway:Cluster";
+
+    /// <summary>Orleans' response timeout for every grain call of this gateway (pays, creates, notifies, admin). It bounds
+    /// the longest legitimate call, not the short reads (those have <see cref="ReadTimeout"/>, through a
+    /// <c>CancellationToken</c>): a pay's grain turn includes WeChat's <c>unifiedorder</c>, which the silo allows
+    /// <c>Orders:WeChatCallTimeout</c> (8 s), plus its state writes; so this must exceed that budget with a margin, or a
+    /// slow but successful pay is answered 503 (docs/availability.md).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00", ErrorMessage = "Gateway:Cluster:ResponseTimeout must be between 100 ms and 5 minutes (env Gateway__Cluster__ResponseTimeout).")]
+    public TimeSpan ResponseTimeout { get; set; } = TimeSpan.FromSeconds(12);
+
+    /// <summary>How long an H5 read (<c>GET</c> of a group, a campaign, the user) waits for its grains before it is
+    /// answered 503 <c>unavailable</c>; shorter than <see cref="ResponseTimeout"/>, since nothing is lost by asking again.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:05:00", ErrorMessage = "Gateway:Cluster:ReadTimeout must be between 50 ms and 5 minutes (env Gateway__Cluster__ReadTimeout).")]
+    public TimeSpan ReadTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The <c>Retry-After</c> of a 503 <c>unavailable</c>.</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Gateway:Cluster:RetryAfter must be between 1 second and 10 minutes (env Gateway__Cluster__RetryAfter).")]
+    public TimeSpan RetryAfter { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>How often the Orleans client reads the live silos' gateways from the membership table (Orleans'
+    /// default is a minute: a frozen silo's gateway would keep receiving calls that long).</summary>
+    [Range(typeof(TimeSpan), "00:00:01", "00:10:00", ErrorMessage = "Gateway:Cluster:GatewayListRefreshPeriod must be between 1 second and 10 minutes (env Gateway__Cluster__GatewayListRefreshPeriod).")]
+    public TimeSpan GatewayListRefreshPeriod { get; set; } = TimeSpan.FromSeconds(5);
+}

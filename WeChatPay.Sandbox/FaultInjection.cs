@@ -23,6 +23,7 @@ internal sealed class FaultInjection
     private int _dropNotifies;
     private long _couponFee;
     private long _notifyDelayTicks;
+    private long _unifiedOrderDelayTicks;
     private int _refundsStayProcessing;
     private int _refundCloses;
     private int _refundChanges;
@@ -39,6 +40,9 @@ internal sealed class FaultInjection
 
     /// <summary>Delay before the first delivery of every notify (real time, not scaled).</summary>
     public TimeSpan NotifyDelay => TimeSpan.FromTicks(Interlocked.Read(ref _notifyDelayTicks));
+
+    /// <summary>How long every unifiedorder call waits before it is answered (real time, not scaled): a slow WeChat.</summary>
+    public TimeSpan UnifiedOrderDelay => TimeSpan.FromTicks(Interlocked.Read(ref _unifiedOrderDelayTicks));
 
     public bool TryConsumeSystemError(MerchantApi api) => TryConsume(ref _systemErrors[(int)api]);
 
@@ -82,6 +86,10 @@ internal sealed class FaultInjection
         {
             Interlocked.Exchange(ref _notifyDelayTicks, TimeSpan.FromSeconds(seconds).Ticks);
         }
+        if (settings.UnifiedorderDelaySeconds is { } unifiedOrderSeconds)
+        {
+            Interlocked.Exchange(ref _unifiedOrderDelayTicks, TimeSpan.FromSeconds(unifiedOrderSeconds).Ticks);
+        }
         if (settings.CouponOnNextNotify is { } coupon)
         {
             Interlocked.Exchange(ref _couponFee, coupon.CouponFee);
@@ -123,6 +131,7 @@ internal sealed class FaultInjection
         Interlocked.Exchange(ref _concurrentNotifies, 0);
         Interlocked.Exchange(ref _dropNotifies, 0);
         Interlocked.Exchange(ref _notifyDelayTicks, 0);
+        Interlocked.Exchange(ref _unifiedOrderDelayTicks, 0);
         Interlocked.Exchange(ref _couponFee, 0);
         for (var i = 0; i < _systemErrors.Length; i++)
         {
@@ -144,6 +153,7 @@ internal sealed class FaultInjection
         ConcurrentNotifies = Volatile.Read(ref _concurrentNotifies),
         DropNotifies = Volatile.Read(ref _dropNotifies),
         NotifyDelaySeconds = NotifyDelay.TotalSeconds,
+        UnifiedorderDelaySeconds = UnifiedOrderDelay.TotalSeconds,
         RefundsStayProcessing = RefundsStayProcessing,
         CouponOnNextNotify = Interlocked.Read(ref _couponFee) is > 0 and var fee ? new CouponFault { CouponFee = fee } : null,
         SystemErrors = new SystemErrorFaults
@@ -207,6 +217,9 @@ internal sealed class FaultSettings
     /// <summary>Real seconds before the first delivery of every notify (0 = none).</summary>
     public double? NotifyDelaySeconds { get; set; }
 
+    /// <summary>Real seconds every unifiedorder call waits before it is answered (0 = none).</summary>
+    public double? UnifiedorderDelaySeconds { get; set; }
+
     /// <summary>The next N delivery attempts are not sent and count as failed.</summary>
     public int? DropNotifies { get; set; }
 
@@ -240,6 +253,10 @@ internal sealed class FaultSettings
         if (NotifyDelaySeconds is { } delay && !(delay >= 0 && delay <= 86_400))
         {
             errors["notifyDelaySeconds"] = ["must be between 0 and 86400"];
+        }
+        if (UnifiedorderDelaySeconds is { } unifiedOrderDelay && !(unifiedOrderDelay >= 0 && unifiedOrderDelay <= 600))
+        {
+            errors["unifiedorderDelaySeconds"] = ["must be between 0 and 600"];
         }
         if (CouponOnNextNotify is { CouponFee: < 0 })
         {

@@ -54,6 +54,10 @@ internal sealed class MerchantApiProcessor(
             return MerchantAnswer.Xml(RenderReturnFail(MerchantMessages.SignError));
         }
         var request = new MerchantRequest(message, signType) { TraceParent = string.IsNullOrEmpty(traceParent) ? null : traceParent };
+        if (api == MerchantApi.UnifiedOrder && faults.UnifiedOrderDelay is { Ticks: > 0 } delay)
+        {
+            await Task.Delay(delay, cancellationToken).ConfigureAwait(false);
+        }
         var reply = Handle(request, api);
         return reply.RawAnswer ?? MerchantAnswer.Xml(reply.Render(message, _merchant.ApiKey, signType));
     }

@@ -21,16 +21,16 @@ public static class CampaignEndpoints
     public static RouteGroupBuilder MapCampaigns(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous();
-        group.MapGet("", ListAsync);
-        group.MapGet("/{campaignId}", GetAsync);
-        group.MapGet("/{campaignId}/groups", OpenGroupsAsync);
+        group.MapGet("", ListAsync).WithReadDeadline();
+        group.MapGet("/{campaignId}", GetAsync).WithReadDeadline();
+        group.MapGet("/{campaignId}/groups", OpenGroupsAsync).WithReadDeadline();
         return group;
     }
 
     /// <summary>凑团: the campaign's groups one can join now (open, a slot free), newest first, among its
     /// <see cref="ScannedGroups"/> newest (<see cref="IOpenGroupsGrain"/>).</summary>
     internal static async Task<Results<Ok<List<OpenGroupJson>>, ProblemHttpResult>> OpenGroupsAsync(
-        string campaignId, [FromQuery] int? limit, IGrainFactory grains)
+        string campaignId, [FromQuery] int? limit, IGrainFactory grains, CancellationToken cancellationToken)
     {
         if (!EdgeRules.IsCampaignId(campaignId))
         {
@@ -40,12 +40,12 @@ public static class CampaignEndpoints
         {
             return Problems.Invalid($"limit is between 1 and {MaxOpenGroups}.");
         }
-        var ids = await grains.GetGrain<IOpenGroupsGrain>(campaignId).RecentAsync(ScannedGroups);
+        var ids = await grains.GetGrain<IOpenGroupsGrain>(campaignId).RecentAsync(ScannedGroups, cancellationToken);
         var views = await Task.WhenAll(ids.Select(async id =>
         {
             try
             {
-                return await grains.GetGrain<IOrderGrain>(id).GetAsync(null);
+                return await grains.GetGrain<IOrderGrain>(id).GetAsync(null, cancellationToken);
             }
             catch (UnknownGroupException)
             {
@@ -59,20 +59,20 @@ public static class CampaignEndpoints
             .ToList());
     }
 
-    internal static async Task<Ok<List<CampaignJson>>> ListAsync(IGrainFactory grains)
+    internal static async Task<Ok<List<CampaignJson>>> ListAsync(IGrainFactory grains, CancellationToken cancellationToken)
     {
-        var ids = await grains.GetGrain<ICampaignCatalogGrain>(0).ListAsync();
-        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ICampaignGrain>(id).GetAsync()));
+        var ids = await grains.GetGrain<ICampaignCatalogGrain>(0).ListAsync(cancellationToken);
+        var views = await Task.WhenAll(ids.Select(id => grains.GetGrain<ICampaignGrain>(id).GetAsync(cancellationToken)));
         return TypedResults.Ok(views.OfType<CampaignView>().Select(CampaignJson.From).ToList());
     }
 
-    internal static async Task<Results<Ok<CampaignJson>, ProblemHttpResult>> GetAsync(string campaignId, IGrainFactory grains)
+    internal static async Task<Results<Ok<CampaignJson>, ProblemHttpResult>> GetAsync(string campaignId, IGrainFactory grains, CancellationToken cancellationToken)
     {
         if (!EdgeRules.IsCampaignId(campaignId))
         {
             return Problems.Invalid("A campaign id is 1..64 of [0-9A-Za-z_-].");
         }
-        return await grains.GetGrain<ICampaignGrain>(campaignId).GetAsync() is { } view
+        return await grains.GetGrain<ICampaignGrain>(campaignId).GetAsync(cancellationToken) is { } view
             ? TypedResults.Ok(CampaignJson.From(view))
             : Problems.Create(StatusCodes.Status404NotFound, "unknown-campaign", $"Campaign '{campaignId}' does not exist.");
     }

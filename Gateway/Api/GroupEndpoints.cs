@@ -32,7 +32,7 @@ public static partial class GroupEndpoints
     {
         var group = app.MapGroup("/api/groups").WithTags("Groups").RequireAuthorization();
         group.MapPost("", CreateAsync).RateLimitMutations();
-        group.MapGet("/{groupId}", GetAsync).AllowAnonymous();
+        group.MapGet("/{groupId}", GetAsync).AllowAnonymous().WithReadDeadline();
         group.MapPost("/{groupId}/pay", PayAsync).RateLimitMutations();
         group.MapGet("/{groupId}/events", EventsAsync);
         return group;
@@ -71,7 +71,7 @@ public static partial class GroupEndpoints
 
     internal static async Task<Results<Ok<GroupJson>, ProblemHttpResult>> GetAsync(
         string groupId, [FromQuery(Name = "ref")] string? referralCode, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains,
-        StatsBuffer stats, IOptions<GatewayOptions> options)
+        StatsBuffer stats, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         if (!EdgeRules.IsGroupId(groupId))
         {
@@ -80,8 +80,8 @@ public static partial class GroupEndpoints
         // A malformed ref on a shared link still shows the group; it is just not counted or passed on.
         var sharedBy = EdgeRules.IsReferralCode(referralCode) ? referralCode : null;
         var viewer = user.FindOpenid();
-        var shareCode = viewer is null ? Task.FromResult(sharedBy) : ReferralCodeAsync(grains, viewer);
-        var view = await grains.GetGrain<IOrderGrain>(groupId).GetAsync(viewer);
+        var shareCode = viewer is null ? Task.FromResult(sharedBy) : ReferralCodeAsync(grains, viewer, cancellationToken);
+        var view = await grains.GetGrain<IOrderGrain>(groupId).GetAsync(viewer, cancellationToken);
         if (sharedBy is not null)
         {
             stats.Add(view.CampaignId, Counter.LinkOpened);
@@ -182,8 +182,8 @@ public static partial class GroupEndpoints
         }
     }
 
-    private static async Task<string?> ReferralCodeAsync(IGrainFactory grains, string openid) =>
-        (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync()).ReferralCode;
+    private static async Task<string?> ReferralCodeAsync(IGrainFactory grains, string openid, CancellationToken cancellationToken = default) =>
+        (await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync(cancellationToken)).ReferralCode;
 
     /// <summary>Adds the group to the user's list (<c>/api/me/groups</c>). The group call already succeeded, so a
     /// failure here is logged, not returned: the list is an index, and the next create or pay records it again.</summary>

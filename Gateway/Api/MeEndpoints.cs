@@ -20,32 +20,32 @@ public static class MeEndpoints
     public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization();
-        group.MapGet("", GetAsync);
-        group.MapGet("/groups", GroupsAsync);
+        group.MapGet("", GetAsync).WithReadDeadline();
+        group.MapGet("/groups", GroupsAsync).WithReadDeadline();
         group.MapGet("/rewards", RewardsAsync);
         return group;
     }
 
-    internal static async Task<Ok<MeJson>> GetAsync(ClaimsPrincipal user, IGrainFactory grains)
+    internal static async Task<Ok<MeJson>> GetAsync(ClaimsPrincipal user, IGrainFactory grains, CancellationToken cancellationToken)
     {
         var openid = user.GetOpenid();
-        var profile = await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync();
+        var profile = await grains.GetGrain<IReferralGrain>(openid).GetProfileAsync(cancellationToken);
         return TypedResults.Ok(new MeJson(openid, profile.ReferralCode));
     }
 
     /// <summary>The groups I started, joined or paid in, most recent first, each as I see it.</summary>
     internal static async Task<Ok<List<GroupJson>>> GroupsAsync(
-        ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options)
+        ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, IOptions<GatewayOptions> options, CancellationToken cancellationToken)
     {
         var openid = user.GetOpenid();
         var me = grains.GetGrain<IReferralGrain>(openid);
-        var ids = await me.GetGroupsAsync();
-        var code = (await me.GetProfileAsync()).ReferralCode;
+        var ids = await me.GetGroupsAsync(cancellationToken);
+        var code = (await me.GetProfileAsync(cancellationToken)).ReferralCode;
         var views = await Task.WhenAll(ids.Take(MaxGroupsShown).Select(async id =>
         {
             try
             {
-                return await grains.GetGrain<IOrderGrain>(id).GetAsync(openid);
+                return await grains.GetGrain<IOrderGrain>(id).GetAsync(openid, cancellationToken);
             }
             catch (UnknownGroupException)
             {

@@ -5,12 +5,18 @@ namespace GroupPay.Gateway.Infrastructure;
 
 /// <summary>
 /// Maps the grains' refusals (<see cref="GroupPayException"/>, nothing changed) and malformed requests to problem
-/// details with their stable <c>code</c>. Anything else is left to the default handler: a bare 500, no details.
+/// details with their stable <c>code</c>, and the cluster's unavailability (<see cref="ClusterAvailability"/>) to 503
+/// <c>unavailable</c> with <c>Retry-After</c>. Anything else is left to the default handler: a bare 500, no details.
 /// </summary>
 internal sealed class GroupPayExceptionHandler(IProblemDetailsService problems) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (ClusterAvailability.IsUnavailable(exception))
+        {
+            await ClusterAvailability.WriteAsync(httpContext, problems);
+            return true;
+        }
         var (status, code, detail) = exception switch
         {
             GroupPayException refusal => (StatusOf(refusal.Code), refusal.Code, refusal.Message),

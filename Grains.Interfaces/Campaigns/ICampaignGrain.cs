@@ -15,7 +15,7 @@ public interface ICampaignGrain : IGrainWithStringKey
 
     /// <summary>The offer, or null when it was never defined.</summary>
     [Alias("GetAsync"), ReadOnly]
-    Task<CampaignView?> GetAsync();
+    Task<CampaignView?> GetAsync(CancellationToken cancellationToken = default);
 
     /// <summary>The offer and whether it is active, without the stock counts (what starting a group needs).</summary>
     [Alias("GetOfferAsync"), ReadOnly]
@@ -34,5 +34,5 @@ public interface ICampaignCatalogGrain : IGrainWithIntegerKey
     Task AddAsync(string campaignId);
 
     [Alias("ListAsync"), ReadOnly]
-    Task<IReadOnlyList<string>> ListAsync();
+    Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default);
 }

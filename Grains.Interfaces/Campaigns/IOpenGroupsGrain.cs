@@ -18,5 +18,5 @@ public interface IOpenGroupsGrain : IGrainWithStringKey
 
     /// <summary>Up to <paramref name="count"/> (at most <see cref="Capacity"/>) group ids, newest first.</summary>
     [Alias("RecentAsync"), ReadOnly]
-    Task<IReadOnlyList<string>> RecentAsync(int count);
+    Task<IReadOnlyList<string>> RecentAsync(int count, CancellationToken cancellationToken = default);
 }

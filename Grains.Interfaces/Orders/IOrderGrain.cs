@@ -18,7 +18,7 @@ public interface IOrderGrain : IGrainWithStringKey
     /// <summary>The group as <paramref name="viewerOpenid"/> sees it (null: anonymous).</summary>
     /// <exception cref="UnknownGroupException">never created.</exception>
     [Alias("GetAsync"), ReadOnly]
-    Task<GroupView> GetAsync(string? viewerOpenid);
+    Task<GroupView> GetAsync(string? viewerOpenid, CancellationToken cancellationToken = default);
 
     /// <summary>Holds a free slot for <paramref name="openid"/> (or returns the one they hold).</summary>
     [Alias("JoinAsync")]

@@ -11,7 +11,7 @@ public interface IReferralGrain : IGrainWithStringKey
 {
     /// <summary>The user's profile, creating their referral code on first use.</summary>
     [Alias("GetProfileAsync")]
-    Task<ReferralProfile> GetProfileAsync();
+    Task<ReferralProfile> GetProfileAsync(CancellationToken cancellationToken = default);
 
     /// <summary>
     /// Binds the user to the owner of <paramref name="referralCode"/> if they have no inviter yet and have
@@ -71,7 +71,7 @@ public interface IReferralGrain : IGrainWithStringKey
 
     /// <summary>The user's groups, most recent first.</summary>
     [Alias("GetGroupsAsync"), ReadOnly]
-    Task<IReadOnlyList<string>> GetGroupsAsync();
+    Task<IReadOnlyList<string>> GetGroupsAsync(CancellationToken cancellationToken = default);
 }
 
 public static class ReferralLimits

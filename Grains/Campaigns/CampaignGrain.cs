@@ -44,7 +44,7 @@ public sealed class CampaignGrain(
         Task.FromResult(State.Definition is { } definition ? new CampaignOffer(definition, IsActive(definition)) : null);
 
     /// <summary>The offer with its stock counts summed from the shares (reused for <see cref="StockOptions.ViewCache"/>).</summary>
-    public async Task<CampaignView?> GetAsync() =>
+    public async Task<CampaignView?> GetAsync(CancellationToken cancellationToken = default) =>
         State.Definition is { } definition && _view is not null && Environment.TickCount64 - _viewAt < options.Value.ViewCache.TotalMilliseconds
             ? _view with { Active = IsActive(definition) }
             : await ReadViewAsync();
@@ -96,7 +96,7 @@ public sealed class CampaignCatalogGrain(
         }
     }
 
-    public Task<IReadOnlyList<string>> ListAsync() =>
+    public Task<IReadOnlyList<string>> ListAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>([.. state.State.CampaignIds.Order(StringComparer.Ordinal)]);
 }
 

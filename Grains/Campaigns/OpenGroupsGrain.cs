@@ -26,6 +26,6 @@ public sealed class OpenGroupsGrain : Grain, IOpenGroupsGrain
         return Task.CompletedTask;
     }
 
-    public Task<IReadOnlyList<string>> RecentAsync(int count) =>
+    public Task<IReadOnlyList<string>> RecentAsync(int count, CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>([.. _newestFirst.Take(Math.Clamp(count, 0, IOpenGroupsGrain.Capacity))]);
 }

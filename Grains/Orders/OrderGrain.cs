@@ -148,7 +148,7 @@ public sealed partial class OrderGrain(
         return Rules.View(command.LeaderOpenid);
     }
 
-    public async Task<GroupView> GetAsync(string? viewerOpenid)
+    public async Task<GroupView> GetAsync(string? viewerOpenid, CancellationToken cancellationToken = default)
     {
         var rules = await ReadableAsync();
         rules.EnsureExists();

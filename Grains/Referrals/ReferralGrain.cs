@@ -37,7 +37,7 @@ public sealed partial class ReferralGrain(
 
     private string Openid => this.GetPrimaryKeyString();
 
-    public async Task<ReferralProfile> GetProfileAsync() =>
+    public async Task<ReferralProfile> GetProfileAsync(CancellationToken cancellationToken = default) =>
         new(Openid, await EnsureCodeAsync(), State.HasPaid, State.InviterOpenid is not null);
 
     public async Task<InviterBinding> BindInviterAsync(string referralCode)
@@ -436,7 +436,7 @@ public sealed partial class ReferralGrain(
         await WriteAsync();
     }
 
-    public Task<IReadOnlyList<string>> GetGroupsAsync() =>
+    public Task<IReadOnlyList<string>> GetGroupsAsync(CancellationToken cancellationToken = default) =>
         Task.FromResult<IReadOnlyList<string>>([.. Enumerable.Reverse(State.Groups)]);
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)

@@ -118,7 +118,7 @@ internal static class FlashSaleBenchmark
         CampaignView? view = null;
         while (settle.Elapsed < TimeSpan.FromSeconds(90))
         {
-            view = await grains.GetGrain<ICampaignGrain>(campaignId).GetAsync();
+            view = await grains.GetGrain<ICampaignGrain>(campaignId).GetAsync(cancellationToken);
             if (view is not null && view.Sold >= sale.Completed * 2)
             {
                 break;
@@ -138,9 +138,9 @@ internal static class FlashSaleBenchmark
 
         // Every completed group is complete in its grain; the stranded ones are open with the leader's slot paid.
         var complete = 0;
-        await Parallel.ForEachAsync(sale.CompletedGroups, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (g, _) =>
+        await Parallel.ForEachAsync(sale.CompletedGroups, new ParallelOptions { MaxDegreeOfParallelism = 32, CancellationToken = cancellationToken }, async (g, ct) =>
         {
-            if ((await grains.GetGrain<IOrderGrain>(g).GetAsync(null)).Status == GroupStatus.Complete)
+            if ((await grains.GetGrain<IOrderGrain>(g).GetAsync(null, ct)).Status == GroupStatus.Complete)
             {
                 Interlocked.Increment(ref complete);
             }

@@ -221,7 +221,7 @@ internal sealed class GroupPayCluster : IAsyncDisposable
         var attempts = new Attempt[count];
         var done = 0;
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken },
-            async (i, _) =>
+            async (i, ct) =>
             {
                 var groupId = "b" + tag + i.ToString("x6", CultureInfo.InvariantCulture);
                 // Round-robin: concurrent calls (and, later, consecutive notifies) go to different campaign grains.
@@ -233,7 +233,7 @@ internal sealed class GroupPayCluster : IAsyncDisposable
                 // grain, written), then their share code is read.
                 var leader = Client.GetGrain<IReferralGrain>(openid);
                 await leader.RecordGroupAsync(groupId);
-                await leader.GetProfileAsync();
+                await leader.GetProfileAsync(ct);
                 var started = await order.PayAsync(new StartPayment(openid, null, "127.0.0.1", null));
                 attempts[i] = new Attempt(groupId, campaignId, started.OutTradeNo, started.AmountFen, openid);
                 var n = Interlocked.Increment(ref done);
@@ -251,9 +251,9 @@ internal sealed class GroupPayCluster : IAsyncDisposable
     public async Task<List<string>> PaymentsNotRecordedAsync(IReadOnlyList<string> payers, CancellationToken cancellationToken)
     {
         var missing = new System.Collections.Concurrent.ConcurrentBag<string>();
-        await Parallel.ForEachAsync(payers, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (openid, _) =>
+        await Parallel.ForEachAsync(payers, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (openid, ct) =>
         {
-            if (!(await Client.GetGrain<IReferralGrain>(openid).GetProfileAsync()).HasPaid)
+            if (!(await Client.GetGrain<IReferralGrain>(openid).GetProfileAsync(ct)).HasPaid)
             {
                 missing.Add(openid);
             }
@@ -265,9 +265,9 @@ internal sealed class GroupPayCluster : IAsyncDisposable
     public async Task<int> CountOpenAsync(IReadOnlyList<Attempt> attempts, CancellationToken cancellationToken)
     {
         var open = 0;
-        await Parallel.ForEachAsync(attempts, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (a, _) =>
+        await Parallel.ForEachAsync(attempts, new ParallelOptions { MaxDegreeOfParallelism = 64, CancellationToken = cancellationToken }, async (a, ct) =>
         {
-            var view = await Client.GetGrain<IOrderGrain>(a.GroupId).GetAsync(null);
+            var view = await Client.GetGrain<IOrderGrain>(a.GroupId).GetAsync(null, ct);
             if (view is { Status: GroupStatus.Open, PaidCount: 1 })
             {
                 Interlocked.Increment(ref open);

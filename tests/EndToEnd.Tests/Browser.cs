@@ -27,6 +27,9 @@ public sealed class Browser : IDisposable
 
     public string? Openid { get; private set; }
 
+    /// <summary>The browser's client (its cookies), for requests of a test's own.</summary>
+    public HttpClient Http => _http;
+
     /// <summary>Signs in as <paramref name="openid"/>: gateway → WeChat authorize (the user picks themselves) →
     /// gateway callback with the code → session cookie.</summary>
     public async Task SignInAsync(string openid, string returnUrl = "/")

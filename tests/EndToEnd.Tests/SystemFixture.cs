@@ -33,6 +33,11 @@ public sealed class SystemFixture : IAsyncLifetime
 
     public Uri GatewayUrl { get; } = Loopback(FreePort.Get());
 
+    /// <summary>The store of the cluster (for an Orleans client of the test's own).</summary>
+    public string RedisConnectionString => _redis.ConnectionString;
+
+    public ClusterIdentity Cluster => _cluster;
+
     public async Task InitializeAsync()
     {
         _redis = await RedisServer.StartAsync();
@@ -59,10 +64,9 @@ public sealed class SystemFixture : IAsyncLifetime
         {
             RedisConnectionString = _redis.ConnectionString,
             Cluster = _cluster,
+            // The shipped failure detection (docs/availability.md): a killed silo is declared dead within seconds.
             Environment = With(weChat, new()
             {
-                ["Orleans__Membership__ProbeTimeout"] = "00:00:02",
-                ["Orleans__Membership__NumMissedProbesLimit"] = "2",
                 ["Stats__FlushInterval"] = "00:00:00.500",
             }),
         })).ToList();

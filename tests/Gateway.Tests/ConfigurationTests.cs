@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Tests;
@@ -28,6 +29,8 @@ public sealed class ConfigurationTests
     [InlineData("Gateway:PublicBaseUrl", "shop.example", "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
     [InlineData("Gateway:RateLimit:PerUser", "0", "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
     [InlineData("Gateway:RateLimit:Window", "00:00:00", "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
+    [InlineData("Gateway:Cluster:ResponseTimeout", "00:00:00", "Gateway:Cluster:ResponseTimeout must be between 100 ms and 5 minutes (env Gateway__Cluster__ResponseTimeout).")]
+    [InlineData("Gateway:Cluster:ReadTimeout", "00:00:00", "Gateway:Cluster:ReadTimeout must be between 50 ms and 5 minutes (env Gateway__Cluster__ReadTimeout).")]
     [InlineData("Gateway:DataProtection:CertificatePath", "/no/such/keyring.pfx", "Gateway:DataProtection:CertificatePath '/no/such/keyring.pfx' does not exist (env Gateway__DataProtection__CertificatePath).")]
     public async Task ABadSettingStopsTheGatewayNamingTheKey(string key, string? value, string message)
     {
@@ -39,5 +42,19 @@ public sealed class ConfigurationTests
         var refusal = await Assert.ThrowsAsync<OptionsValidationException>(() => gateway.StartAsync());
 
         Assert.Contains(refusal.Failures, failure => failure.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TheClusterTimeoutsReachTheOrleansClient()
+    {
+        var settings = Valid();
+        settings["Gateway:Cluster:ResponseTimeout"] = "00:00:07";
+        await using var gateway = GatewayHost.Create(["--urls", "http://127.0.0.1:0", "--environment", "Production"], builder =>
+            builder.Configuration.AddInMemoryCollection(settings));
+
+        var messaging = gateway.Services.GetRequiredService<IOptions<Orleans.Configuration.ClientMessagingOptions>>().Value;
+        var gateways = gateway.Services.GetRequiredService<IOptions<Orleans.Configuration.GatewayOptions>>().Value;
+
+        Assert.Equal((TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(5)), (messaging.ResponseTimeout, gateways.GatewayListRefreshPeriod));
     }
 }

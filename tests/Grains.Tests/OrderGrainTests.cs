@@ -212,7 +212,7 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
         var freed = await ClusterFixture.EventuallyAsync(() => fixture.GroupAsync(groupId, friend), g => g.Slots[1].Status == SlotStatus.Free);
         Assert.Equal(SlotStatus.Free, freed.Slots[1].Status);
         Assert.Null(freed.MySlot);
-        var released = await ClusterFixture.EventuallyAsync(campaign.GetAsync, c => c!.Reserved == 1);
+        var released = await ClusterFixture.EventuallyAsync(() => campaign.GetAsync(), c => c!.Reserved == 1);
         Assert.Equal((1, 0), (released!.Reserved, released.Sold));
     }
 

@@ -190,7 +190,7 @@ public sealed class StockTests(ClusterFixture fixture)
 
         // The holds lapse: every unit goes back to its share and can be held again.
         await fixture.AdvanceAsync(TimeSpan.FromMinutes(17));
-        var released = await ClusterFixture.EventuallyAsync(fixture.Client.GetGrain<ICampaignGrain>(campaignId).GetAsync, c => c!.Reserved == 0);
+        var released = await ClusterFixture.EventuallyAsync(() => fixture.Client.GetGrain<ICampaignGrain>(campaignId).GetAsync(), c => c!.Reserved == 0);
         Assert.Equal(30, released!.RemainingStock);
     }
 
@@ -279,12 +279,12 @@ public sealed class StockSiloKillTests(SiloKillFixture fixture, ITestOutputHelpe
         }
         output.WriteLine($"held {held}, reserved before the checks ran {reservedBefore}");
         Assert.InRange(held, 1, stock);
-        var reserved = await ClusterFixture.EventuallyAsync(campaign.GetAsync, c => c!.Reserved == held, seconds: 60);
+        var reserved = await ClusterFixture.EventuallyAsync(() => campaign.GetAsync(), c => c!.Reserved == held, seconds: 60);
         Assert.Equal(held, reserved!.Reserved);
 
         // The holds lapse: the whole stock is free again.
         await fixture.AdvanceAsync(TimeSpan.FromMinutes(15));
-        var free = await ClusterFixture.EventuallyAsync(campaign.GetAsync, c => c!.Reserved == 0, seconds: 60);
+        var free = await ClusterFixture.EventuallyAsync(() => campaign.GetAsync(), c => c!.Reserved == 0, seconds: 60);
         Assert.Equal(stock, free!.RemainingStock);
     }
 }

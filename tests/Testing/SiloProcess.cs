@@ -84,6 +84,23 @@ public sealed class SiloProcess : IAsyncDisposable
     /// <summary>Hard kill (SIGKILL) of the silo and every process it started, as a crash or an OOM kill would.</summary>
     public Task KillAsync() => _process.KillAsync();
 
+    /// <summary>Freezes the silo (SIGSTOP), as a hung host that sends no TCP reset: its connections stay open, it answers
+    /// nothing. <see cref="ThawAsync"/> resumes it; disposing a frozen silo kills it.</summary>
+    public Task FreezeAsync() => SignalAsync("STOP");
+
+    /// <summary>Resumes a frozen silo (SIGCONT).</summary>
+    public Task ThawAsync() => SignalAsync("CONT");
+
+    private async Task SignalAsync(string signal)
+    {
+        using var kill = System.Diagnostics.Process.Start("kill", ["-" + signal, ProcessId.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync();
+        if (kill.ExitCode != 0)
+        {
+            throw new InvalidOperationException($"kill -{signal} {ProcessId} exited with {kill.ExitCode}");
+        }
+    }
+
     /// <summary>Waits for the process to exit by itself; kills it and throws when it has not within <paramref name="timeout"/>.</summary>
     public Task<int> WaitForExitAsync(TimeSpan timeout) => _process.WaitForExitAsync(timeout);
 
