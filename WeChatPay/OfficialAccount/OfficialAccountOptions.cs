@@ -15,7 +15,8 @@ public sealed class OfficialAccountOptions
     [Url(ErrorMessage = "WeChat:ApiBaseUrl must be an absolute URL (env WeChat__ApiBaseUrl).")]
     public string ApiBaseUrl { get; set; } = "https://api.weixin.qq.com";
 
-    /// <summary>Time allowed for one call.</summary>
+    /// <summary>Time allowed for one call. A fetch may be two (token, then ticket) inside one gateway call, which waits
+    /// <c>Gateway:Cluster:ResponseTimeout</c> (12 s) at most: 4 s each leaves room.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "00:01:00", ErrorMessage = "WeChat:Timeout must be between 1 s and 1 min (env WeChat__Timeout).")]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(4);
 }
