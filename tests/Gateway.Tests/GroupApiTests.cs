@@ -8,7 +8,7 @@ namespace GroupPay.Gateway.Tests;
 [Collection(GatewayCollection.Name)]
 public sealed class GroupApiTests(GatewayFixture fixture)
 {
-    private static readonly string[] GroupFields = ["groupId", "campaignId", "status", "groupSize", "paidCount", "shareUrl", "slots", "mySlot"];
+    private static readonly string[] GroupFields = ["groupId", "campaignId", "status", "groupSize", "paidCount", "shareUrl", "slots", "mySlot", "myRefunds"];
     private static readonly string[] SlotFields = ["index", "status", "isLeader", "isMine", "paidOnBehalf"];
 
     [Fact]
@@ -35,7 +35,10 @@ public sealed class GroupApiTests(GatewayFixture fixture)
             group.GetProperty("shareUrl").GetString());
         var slots = group.GetProperty("slots").EnumerateArray().ToList();
         Assert.Equal(3, slots.Count);
-        Assert.All(slots, s => Assert.Equal(SlotFields, s.PropertyNames()));
+        // A slot with a member names them by a tag (never an openid); a free one has none.
+        Assert.All(slots, s => Assert.Equal(s.GetProperty("status").GetString() == "free" ? SlotFields : [.. SlotFields, "member"], s.PropertyNames()));
+        Assert.Equal(me.GetProperty("openid").GetString()![^4..], slots[0].GetProperty("member").GetString());
+        Assert.Empty(group.GetProperty("myRefunds").EnumerateArray());
         Assert.Equal(("held", true, true, false), Slot(slots[0]));
         Assert.Equal(("free", false, false, false), Slot(slots[1]));
         Assert.Equal(("free", false, false, false), Slot(slots[2]));
