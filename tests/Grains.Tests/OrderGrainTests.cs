@@ -191,8 +191,9 @@ public sealed class OrderGrainTests(ClusterFixture fixture)
             Group(groupId).ApplyPaymentAsync(new PaymentNotice(started.OutTradeNo, "4200000000000000000000000003", 990, "o-someone-else", null)));
 
         var after = await fixture.GroupAsync(groupId, leader);
-        Assert.Equal(before with { Slots = after.Slots }, after);
+        Assert.Equal(before with { Slots = after.Slots, MyRefunds = after.MyRefunds }, after);
         Assert.Equal(before.Slots, after.Slots);
+        Assert.Equal(before.MyRefunds, after.MyRefunds);
         Assert.Equal(GroupStatus.Pending, after.Status);
     }
 
