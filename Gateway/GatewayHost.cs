@@ -76,6 +76,7 @@ public static class GatewayHost
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GroupFeeds>();
         services.AddProblemDetails();
+        services.AddGroupPayOpenApi();
         services.AddExceptionHandler<GroupPayExceptionHandler>();
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -187,6 +188,7 @@ public static class GatewayHost
         app.UseAuthorization();
         app.UseRateLimiter();
 
+        app.MapGroupPayOpenApi();
         app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
         app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
         app.MapWeChatPayNotifies();

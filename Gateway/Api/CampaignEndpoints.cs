@@ -20,10 +20,11 @@ public static class CampaignEndpoints
 
     public static RouteGroupBuilder MapCampaigns(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous();
-        group.MapGet("", ListAsync);
-        group.MapGet("/{campaignId}", GetAsync);
-        group.MapGet("/{campaignId}/groups", OpenGroupsAsync);
+        var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("", ListAsync).WithName("ListCampaigns").WithSummary("Every defined campaign (offer).");
+        group.MapGet("/{campaignId}", GetAsync).WithName("GetCampaign").WithSummary("One campaign; 404 unknown-campaign.");
+        group.MapGet("/{campaignId}/groups", OpenGroupsAsync).WithName("ListOpenGroups").WithSummary("凑团: the campaign's groups one can join now, newest first.");
         return group;
     }
 
