@@ -1,3 +1,4 @@
+using GroupPay.Client;
 using GroupPay.Gateway.Admin;
 using GroupPay.Gateway.Api;
 using GroupPay.Gateway.Auth;
@@ -14,7 +15,6 @@ using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
-using Orleans.Configuration;
 using StackExchange.Redis;
 
 namespace GroupPay.Gateway;
@@ -94,15 +94,11 @@ public static class GatewayHost
         services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
         AddSignIn(services);
 
-        var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";
-        builder.UseOrleansClient(client =>
+        var cluster = GroupPayClientSettings.From(builder.Configuration);
+        var redis = cluster.Redis;
+        // The one way onto the cluster, as a shop's own services join it (GroupPay.Client, docs/clients.md).
+        builder.AddGroupPayClient(client =>
         {
-            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? "grouppay-dev";
-                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
-            });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
             if (IsTelemetryExported(builder.Configuration))
             {
@@ -117,7 +113,7 @@ public static class GatewayHost
         // Session cookies must open on every gateway instance: the key ring lives in the same Redis, under the
         // service's own prefix (as Orleans keys its data), so two services sharing a Redis keep separate rings.
         var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
-        var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
+        var serviceId = cluster.ServiceId;
         services.AddDataProtection()
             .SetApplicationName("GroupPay.Gateway")
             .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys")

@@ -92,6 +92,14 @@ public sealed class GatewayFixture : IAsyncLifetime
     /// <summary>The main gateway's services (its endpoints, options) as the running app has them.</summary>
     public IServiceProvider GatewayServices => _gateways[0].Services;
 
+    /// <summary>The cluster the silos form, for an Orleans client the test builds itself (<c>AddGroupPayClient</c>).</summary>
+    public IReadOnlyDictionary<string, string?> ClusterSettings => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
+        ["Orleans:ClusterId"] = _cluster.ClusterId,
+        ["Orleans:ServiceId"] = _cluster.ServiceId,
+    };
+
     private async Task<Uri> StartGatewayAsync(Uri url, IReadOnlyDictionary<string, string?> overrides, string environment = "Production")
     {
         var settings = new Dictionary<string, string?>
