@@ -18,6 +18,11 @@ public sealed class GatewayOptions
     /// <summary>How often the gateway sends the funnel counts it gathered (links opened) to the stats grain.</summary>
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00", ErrorMessage = "Gateway:StatsFlushInterval must be between 50 ms and 1 hour (env Gateway__StatsFlushInterval).")]
     public TimeSpan StatsFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>The port <c>/metrics</c> answers on (with <c>OTEL_METRICS_EXPORTER=prometheus</c>); the gateway must
+    /// also listen on it (<c>ASPNETCORE_URLS</c>). Unset: no scrape endpoint.</summary>
+    [Range(1, 65535, ErrorMessage = "Gateway:MetricsPort must be a port number (env Gateway__MetricsPort).")]
+    public int? MetricsPort { get; set; }
 }
 
 /// <summary>Limits of the mutating endpoints (section <c>Gateway:RateLimit</c>): a fixed window per signed-in user
