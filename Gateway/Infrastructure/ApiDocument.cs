@@ -1,3 +1,6 @@
+using GroupPay.Gateway.Admin;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
 namespace GroupPay.Gateway.Infrastructure;
@@ -23,17 +26,67 @@ public static class ApiDocument
 
     internal const string Description =
         "GroupPay's H5 and admin HTTP API (docs/api.md). Errors are RFC 9457 problem details with a stable `code` " +
-        "extension. /api/me and the mutating /api/groups calls need the session cookie `grouppay.session` (sign in " +
+        "extension. /api/me and /api/groups (but reading one group) need the session cookie `grouppay.session` (sign in " +
         "through /auth/login); /admin needs the `X-Admin-Key` header. Mutations are rate limited (429 rate-limited).";
 
+    /// <summary>The security scheme of the session cookie (<c>grouppay.session</c>, set by the sign-in).</summary>
+    public const string SessionScheme = "session";
+
+    /// <summary>The security scheme of the admin key header.</summary>
+    public const string AdminKeyScheme = "adminKey";
+
     public static IServiceCollection AddGroupPayOpenApi(this IServiceCollection services) =>
-        services.AddOpenApi(DocumentName, options => options.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(DocumentName, options =>
         {
-            document.Info.Title = "GroupPay gateway";
-            document.Info.Version = DocumentName;
-            document.Info.Description = Description;
-            return Task.CompletedTask;
-        }));
+            options.AddDocumentTransformer((document, _, _) =>
+            {
+                document.Info.Title = "GroupPay gateway";
+                document.Info.Version = DocumentName;
+                document.Info.Description = Description;
+                document.Components ??= new OpenApiComponents();
+                document.Components.SecuritySchemes ??= new Dictionary<string, IOpenApiSecurityScheme>();
+                document.Components.SecuritySchemes[SessionScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Cookie,
+                    Name = "grouppay.session",
+                    Description = "The session cookie the sign-in (/auth/login → /auth/callback) sets.",
+                };
+                document.Components.SecuritySchemes[AdminKeyScheme] = new OpenApiSecurityScheme
+                {
+                    Type = SecuritySchemeType.ApiKey,
+                    In = ParameterLocation.Header,
+                    Name = AdminKeyAuthenticationHandler.HeaderName,
+                    Description = "The shared admin key (Gateway:AdminKey).",
+                };
+                return Task.CompletedTask;
+            });
+            // Each operation names what it needs: the admin key, a session, or nothing (anonymous).
+            options.AddOperationTransformer((operation, context, _) =>
+            {
+                if (SchemeOf(context.Description.ActionDescriptor.EndpointMetadata) is { } scheme)
+                {
+                    operation.Security ??= [];
+                    operation.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(scheme, context.Document)] = [] });
+                }
+                return Task.CompletedTask;
+            });
+        });
+
+    /// <summary>The security scheme an endpoint's authorization metadata asks for; null when it is anonymous.</summary>
+    internal static string? SchemeOf(IList<object> metadata)
+    {
+        if (metadata.OfType<IAllowAnonymous>().Any())
+        {
+            return null;
+        }
+        var authorize = metadata.OfType<IAuthorizeData>().ToList();
+        if (authorize.Count == 0)
+        {
+            return null;
+        }
+        return authorize.Any(a => a.Policy == AdminKeyAuthenticationHandler.PolicyName) ? AdminKeyScheme : SessionScheme;
+    }
 
     public static void MapGroupPayOpenApi(this WebApplication app)
     {

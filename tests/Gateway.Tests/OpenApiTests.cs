@@ -52,6 +52,27 @@ public sealed partial class OpenApiTests(GatewayFixture fixture)
     }
 
     [Theory]
+    [InlineData("/admin/stats", "get", "adminKey")]
+    [InlineData("/admin/campaigns/{campaignId}", "put", "adminKey")]
+    [InlineData("/api/me", "get", "session")]
+    [InlineData("/api/groups", "post", "session")]
+    [InlineData("/api/groups/{groupId}", "get", null)]
+    [InlineData("/api/campaigns", "get", null)]
+    [InlineData("/auth/login", "get", null)]
+    public async Task EachOperationNamesTheCredentialItNeeds(string path, string method, string? scheme)
+    {
+        using var response = await fixture.Anonymous.GetAsync(ApiDocument.Path);
+        using var document = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+
+        var operation = document.RootElement.GetProperty("paths").GetProperty(path).GetProperty(method);
+        var schemes = operation.TryGetProperty("security", out var security)
+            ? security.EnumerateArray().SelectMany(r => r.EnumerateObject().Select(p => p.Name)).ToList()
+            : [];
+        Assert.Equal(scheme is null ? [] : [scheme], schemes);
+        Assert.True(document.RootElement.GetProperty("components").GetProperty("securitySchemes").TryGetProperty("adminKey", out _));
+    }
+
+    [Theory]
     [InlineData("/scalar")]
     [InlineData("/scalar/v1")]
     public async Task TheReferencePageIsAbsentOutsideDevelopment(string path)
