@@ -1,3 +1,4 @@
+using GroupPay.Client;
 using GroupPay.Gateway.Admin;
 using GroupPay.Gateway.Api;
 using GroupPay.Gateway.Auth;
@@ -12,7 +13,6 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
-using Orleans.Configuration;
 using StackExchange.Redis;
 
 namespace GroupPay.Gateway;
@@ -57,6 +57,7 @@ public static class GatewayHost
         services.AddSingleton<GatewayTelemetry>();
         services.AddSingleton<GroupFeeds>();
         services.AddProblemDetails();
+        services.AddGroupPayOpenApi();
         services.AddExceptionHandler<GroupPayExceptionHandler>();
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -74,20 +75,16 @@ public static class GatewayHost
         services.Configure<Microsoft.AspNetCore.ResponseCompression.BrotliCompressionProviderOptions>(o => o.Level = System.IO.Compression.CompressionLevel.Optimal);
         AddSignIn(services);
 
-        var redis = builder.Configuration.GetConnectionString("Redis") ?? "localhost:6379";
-        builder.UseOrleansClient(client =>
+        var cluster = GroupPayClientSettings.From(builder.Configuration);
+        var redis = cluster.Redis;
+        // The one way onto the cluster, as a shop's own services join it (GroupPay.Client, docs/clients.md).
+        builder.AddGroupPayClient(client =>
         {
-            client.UseRedisClustering(o => o.ConfigurationOptions = ConfigurationOptions.Parse(redis));
-            client.Configure<ClusterOptions>(o =>
-            {
-                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? "grouppay-dev";
-                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
-            });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
             // docs/availability.md: a call waits Gateway:Cluster:ResponseTimeout at most (Orleans' default is 30 s; ours is
             // above a pay's WeChat budget, the H5 reads have their own shorter deadline), and
             // the client learns of a dead or frozen silo's gateway within the refresh period (default a minute).
-            client.Services.AddOptions<ClientMessagingOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.ResponseTimeout = cluster.Value.ResponseTimeout);
+            client.Services.AddOptions<Orleans.Configuration.ClientMessagingOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.ResponseTimeout = cluster.Value.ResponseTimeout);
             client.Services.AddOptions<Orleans.Configuration.GatewayOptions>().Configure<IOptions<GatewayClusterOptions>>((o, cluster) => o.GatewayListRefreshPeriod = cluster.Value.GatewayListRefreshPeriod);
             if (ServiceDefaultsExtensions.IsTelemetryExported(builder.Configuration))
             {
@@ -102,7 +99,7 @@ public static class GatewayHost
         // Session cookies must open on every gateway instance: the key ring lives in the same Redis, under the
         // service's own prefix (as Orleans keys its data), so two services sharing a Redis keep separate rings.
         var keyStore = new Lazy<IConnectionMultiplexer>(() => ConnectionMultiplexer.Connect(redis));
-        var serviceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
+        var serviceId = cluster.ServiceId;
         services.AddDataProtection()
             .SetApplicationName("GroupPay.Gateway")
             .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys")
@@ -163,6 +160,7 @@ public static class GatewayHost
         app.UseRateLimiter();
         app.UseReadDeadlines();
 
+        app.MapGroupPayOpenApi();
         app.MapHealthEndpoints();
         app.MapWeChatPayNotifies();
         app.MapAuth();

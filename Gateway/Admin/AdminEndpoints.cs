@@ -13,10 +13,10 @@ public static class AdminEndpoints
 {
     public static RouteGroupBuilder MapAdmin(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName);
-        group.MapPut("/campaigns/{campaignId}", DefineCampaignAsync).RateLimitMutations();
-        group.MapGet("/stats", StatsAsync);
-        group.MapGet("/stats/recount", RecountAsync);
+        var group = app.MapGroup("/admin").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithAdminProblems();
+        group.MapPut("/campaigns/{campaignId}", DefineCampaignAsync).RateLimitMutations().WithName("DefineCampaign").WithSummary("Creates or updates a campaign; stock already reserved or sold stays counted.");
+        group.MapGet("/stats", StatsAsync).WithName("GetStats").WithSummary("The growth figures of one campaign, or of the whole shop.");
+        group.MapGet("/stats/recount", RecountAsync).WithName("RecountStats").WithSummary("A campaign's group figures recomputed from its stored groups, against the live counters.");
         return group;
     }
 

@@ -14,12 +14,12 @@ public static class OperatorEndpoints
 
     public static RouteGroupBuilder MapOperator(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin/operator").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName);
-        group.MapGet("/items", ListAsync);
-        group.MapGet("/items/{itemId}", GetAsync);
-        group.MapPost("/items/{itemId}/retry", RetryAsync).RateLimitMutations();
-        group.MapPost("/items/{itemId}/resolve", ResolveAsync).RateLimitMutations();
-        group.MapGet("/counts", CountsAsync);
+        var group = app.MapGroup("/admin/operator").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithAdminProblems();
+        group.MapGet("/items", ListAsync).WithName("ListOperatorItems").WithSummary("Operator items, oldest first, by status and kind, one page at a time.");
+        group.MapGet("/items/{itemId}", GetAsync).WithName("GetOperatorItem").WithSummary("One operator item with its history.");
+        group.MapPost("/items/{itemId}/retry", RetryAsync).RateLimitMutations().WithName("RetryOperatorItem").WithSummary("Retries the item's action (a refund under the next out_refund_no).");
+        group.MapPost("/items/{itemId}/resolve", ResolveAsync).RateLimitMutations().WithName("ResolveOperatorItem").WithSummary("Closes the item by hand, with a note.");
+        group.MapGet("/counts", CountsAsync).WithName("CountOperatorItems").WithSummary("Open items by kind.");
         return group;
     }
 

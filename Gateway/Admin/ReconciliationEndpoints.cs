@@ -13,9 +13,9 @@ public static class ReconciliationEndpoints
 
     public static RouteGroupBuilder MapReconciliation(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/admin/reconciliation").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName);
-        group.MapGet("/{day}", GetAsync);
-        group.MapPost("/{day}/run", RunAsync).RateLimitMutations();
+        var group = app.MapGroup("/admin/reconciliation").WithTags("Admin").RequireAuthorization(AdminKeyAuthenticationHandler.PolicyName).WithAdminProblems();
+        group.MapGet("/{day}", GetAsync).WithName("GetReconciliation").WithSummary("The reconciliation report of a day (yyyy-MM-dd, China time).");
+        group.MapPost("/{day}/run", RunAsync).RateLimitMutations().WithName("RunReconciliation").WithSummary("Reconciles the day now; 409 bill-not-ready before WeChat publishes the bill.");
         return group;
     }
 

@@ -20,10 +20,11 @@ public static class CampaignEndpoints
 
     public static RouteGroupBuilder MapCampaigns(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous();
-        group.MapGet("", ListAsync).WithReadDeadline();
-        group.MapGet("/{campaignId}", GetAsync).WithReadDeadline();
-        group.MapGet("/{campaignId}/groups", OpenGroupsAsync).WithReadDeadline();
+        var group = app.MapGroup("/api/campaigns").WithTags("Campaigns").AllowAnonymous()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status404NotFound, StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("", ListAsync).WithReadDeadline().WithName("ListCampaigns").WithSummary("Every defined campaign (offer).");
+        group.MapGet("/{campaignId}", GetAsync).WithReadDeadline().WithName("GetCampaign").WithSummary("One campaign; 404 unknown-campaign.");
+        group.MapGet("/{campaignId}/groups", OpenGroupsAsync).WithReadDeadline().WithName("ListOpenGroups").WithSummary("凑团: the campaign's groups one can join now, newest first.");
         return group;
     }
 

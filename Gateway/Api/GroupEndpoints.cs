@@ -30,11 +30,13 @@ public static partial class GroupEndpoints
 
     public static RouteGroupBuilder MapGroups(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/groups").WithTags("Groups").RequireAuthorization();
-        group.MapPost("", CreateAsync).RateLimitMutations();
-        group.MapGet("/{groupId}", GetAsync).AllowAnonymous().WithReadDeadline();
-        group.MapPost("/{groupId}/pay", PayAsync).RateLimitMutations();
-        group.MapGet("/{groupId}/events", EventsAsync);
+        var group = app.MapGroup("/api/groups").WithTags("Groups").RequireAuthorization()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status404NotFound, StatusCodes.Status409Conflict,
+                StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway, StatusCodes.Status503ServiceUnavailable);
+        group.MapPost("", CreateAsync).RateLimitMutations().WithName("CreateGroup").WithSummary("Starts a group of a campaign with the caller as leader (idempotent under x-requestid).");
+        group.MapGet("/{groupId}", GetAsync).AllowAnonymous().WithReadDeadline().WithName("GetGroup").WithSummary("The group as the caller (or an anonymous viewer) sees it.");
+        group.MapPost("/{groupId}/pay", PayAsync).RateLimitMutations().WithName("PayForSlot").WithSummary("Starts (or resumes) a payment for the caller's slot or a member's: the JSAPI parameters.");
+        group.MapGet("/{groupId}/events", EventsAsync).WithName("FollowGroup").WithSummary("The group as server-sent events, one per stored change.");
         return group;
     }
 

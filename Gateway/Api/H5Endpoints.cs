@@ -15,7 +15,7 @@ public static class H5Endpoints
     private static readonly string[] AppRoutes = ["/orders", "/rewards", "/signin-problem"];
 
     /// <summary>Paths that belong to the API and its neighbours: an unknown one is a 404 problem, not the app's page.</summary>
-    private static readonly string[] ApiPrefixes = ["/api/", "/admin/", "/auth/", "/h5/", "/wechatpay/", "/health/"];
+    private static readonly string[] ApiPrefixes = ["/api/", "/admin/", "/auth/", "/h5/", "/wechatpay/", "/health/", "/openapi/", "/scalar/"];
 
     public static RouteGroupBuilder MapH5(this IEndpointRouteBuilder app)
     {
@@ -29,7 +29,7 @@ public static class H5Endpoints
         // missing one stays a plain 404.
         app.MapMethods("{*path:nonfile}", [HttpMethods.Get, HttpMethods.Head], NotFound).WithOrder(int.MaxValue).AllowAnonymous().ExcludeFromDescription();
         var group = app.MapGroup("/h5").WithTags("H5").AllowAnonymous();
-        group.MapGet("/config", Config);
+        group.MapGet("/config", Config).WithName("GetH5Config").WithSummary("Where the H5 app pays and which JS-SDK script it loads.");
         return group;
     }
 

@@ -19,10 +19,11 @@ public static class MeEndpoints
 
     public static RouteGroupBuilder MapMe(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization();
-        group.MapGet("", GetAsync).WithReadDeadline();
-        group.MapGet("/groups", GroupsAsync).WithReadDeadline();
-        group.MapGet("/rewards", RewardsAsync);
+        var group = app.MapGroup("/api/me").WithTags("Me").RequireAuthorization()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status401Unauthorized, StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("", GetAsync).WithReadDeadline().WithName("GetMe").WithSummary("The signed-in user: openid and referral code.");
+        group.MapGet("/groups", GroupsAsync).WithReadDeadline().WithName("ListMyGroups").WithSummary("The groups I started, joined or paid in, most recent first.");
+        group.MapGet("/rewards", RewardsAsync).WithName("ListMyRewards").WithSummary("My inviter rewards: totals and one page, newest first.");
         return group;
     }
 

@@ -20,8 +20,9 @@ public static class WeChatEndpoints
 
     public static RouteGroupBuilder MapWeChat(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/api/wechat").WithTags("WeChat").AllowAnonymous();
-        group.MapGet("/jssdk-config", JsSdkConfigAsync);
+        var group = app.MapGroup("/api/wechat").WithTags("WeChat").AllowAnonymous()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status503ServiceUnavailable);
+        group.MapGet("/jssdk-config", JsSdkConfigAsync).WithName("GetJsSdkConfig").WithSummary("A signed wx.config for a page URL (share cards inside WeChat).");
         return group;
     }
 

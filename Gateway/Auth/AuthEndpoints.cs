@@ -19,10 +19,11 @@ public static partial class AuthEndpoints
 
     public static RouteGroupBuilder MapAuth(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/auth").WithTags("Auth").AllowAnonymous().RateLimitMutations();
-        group.MapGet("/login", Login);
-        group.MapGet("/callback", CallbackAsync);
-        group.MapPost("/logout", LogoutAsync);
+        var group = app.MapGroup("/auth").WithTags("Auth").AllowAnonymous().RateLimitMutations()
+            .WithProblems(StatusCodes.Status400BadRequest, StatusCodes.Status429TooManyRequests, StatusCodes.Status502BadGateway);
+        group.MapGet("/login", Login).WithName("SignIn").WithSummary("Sends the browser to WeChat OAuth (snsapi_base); returnUrl is a local path.");
+        group.MapGet("/callback", CallbackAsync).WithName("SignInCallback").WithSummary("WeChat's redirect back: sets the session cookie and returns to returnUrl.");
+        group.MapPost("/logout", LogoutAsync).WithName("SignOut").WithSummary("Ends the session.");
         return group;
     }
 

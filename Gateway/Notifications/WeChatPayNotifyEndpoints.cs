@@ -20,7 +20,8 @@ public static partial class WeChatPayNotifyEndpoints
 
     public static RouteGroupBuilder MapWeChatPayNotifies(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/wechatpay").AllowAnonymous().DisableAntiforgery();
+        // Not in the OpenAPI document: WeChat Pay's own signed XML callbacks, for WeChat alone (docs/wechatpay.md).
+        var group = app.MapGroup("/wechatpay").AllowAnonymous().DisableAntiforgery().ExcludeFromDescription();
         group.MapPost("/notify", HandlePaymentAsync);
         group.MapPost("/refund-notify", HandleRefundAsync);
         return group;

@@ -695,6 +695,8 @@ public sealed partial class GroupRules(string groupId, OrderState state, OrderOp
         State.Status = GroupStatus.Complete;
         State.SettledAt = now;
         Count(Counter.GroupsCompleted);
+        // What a fulfilment service hears (docs/clients.md): queued with the state that makes the group complete.
+        Enqueue(EffectKind.AnnounceCompleted, GroupId, now);
         // A unit is sold when its group completes (拼团成功 ships); until then a paid slot's unit stays reserved.
         foreach (var slot in State.Slots.Where(s => s.Status == SlotStatus.Paid))
         {

@@ -43,6 +43,9 @@ public sealed partial class OrderEffectHandler(
                 return EffectResult.Done;
             case EffectKind.PublishTally:
                 return EffectResult.Done;
+            case EffectKind.AnnounceCompleted:
+                await grainFactory.GetGrain<ICompletedGroupsGrain>(0).AppendAsync(new CompletedGroup(GroupId, campaignId, State.SettledAt ?? rules.Now, PaidMembers()));
+                return EffectResult.Done;
             case EffectKind.Archive:
                 // Written as the group is now (stored, since nothing but this effect was pending); a later change
                 // clears ArchivedAt and archives it again.
@@ -92,6 +95,10 @@ public sealed partial class OrderEffectHandler(
                 throw new InvalidOperationException($"Unknown effect {effect.Kind}.");
         }
     }
+
+    /// <summary>The openids of the paid slots, in slot order (the leader's first).</summary>
+    private List<string> PaidMembers() =>
+        State.Slots.Where(s => s.Status == SlotStatus.Paid && s.MemberOpenid is not null).OrderBy(s => s.Index).Select(s => s.MemberOpenid!).ToList();
 
     /// <summary>The calls to WeChat Pay record what they learned, and the reports change the outbox's items.</summary>
     public bool ChangesState(PendingEffect effect)

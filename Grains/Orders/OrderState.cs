@@ -373,6 +373,9 @@ public enum EffectKind
 
     /// <summary>The settled group is written to the archive (docs/retention.md).</summary>
     Archive,
+
+    /// <summary>The completed group is appended to the shop's feed of completions (<see cref="ICompletedGroupsGrain"/>).</summary>
+    AnnounceCompleted,
 }
 
 /// <summary>One outbox entry: what to do, for which attempt or reservation, and when it may run next.</summary>

@@ -86,10 +86,21 @@ public sealed class GatewayFixture : IAsyncLifetime
 
     /// <summary>Another gateway instance on the same cluster and Redis (so the same data-protection key ring), with
     /// <paramref name="overrides"/> on top of the main gateway's settings (a null value unsets a key).</summary>
-    public Task<Uri> StartGatewayAsync(IReadOnlyDictionary<string, string?> overrides) =>
-        StartGatewayAsync(new Uri($"http://127.0.0.1:{FreePort.Get()}"), overrides);
+    public Task<Uri> StartGatewayAsync(IReadOnlyDictionary<string, string?> overrides, string environment = "Production") =>
+        StartGatewayAsync(new Uri($"http://127.0.0.1:{FreePort.Get()}"), overrides, environment);
 
-    private async Task<Uri> StartGatewayAsync(Uri url, IReadOnlyDictionary<string, string?> overrides)
+    /// <summary>The main gateway's services (its endpoints, options) as the running app has them.</summary>
+    public IServiceProvider GatewayServices => _gateways[0].Services;
+
+    /// <summary>The cluster the silos form, for an Orleans client the test builds itself (<c>AddGroupPayClient</c>).</summary>
+    public IReadOnlyDictionary<string, string?> ClusterSettings => new Dictionary<string, string?>
+    {
+        ["ConnectionStrings:Redis"] = _redis.ConnectionString,
+        ["Orleans:ClusterId"] = _cluster.ClusterId,
+        ["Orleans:ServiceId"] = _cluster.ServiceId,
+    };
+
+    private async Task<Uri> StartGatewayAsync(Uri url, IReadOnlyDictionary<string, string?> overrides, string environment = "Production")
     {
         var settings = new Dictionary<string, string?>
         {
@@ -116,7 +127,7 @@ public sealed class GatewayFixture : IAsyncLifetime
             settings[key] = value;
         }
         var address = url.ToString().TrimEnd('/');
-        var gateway = GatewayHost.Create(["--urls", address, "--environment", "Production", "--contentRoot", ContentRoot], builder =>
+        var gateway = GatewayHost.Create(["--urls", address, "--environment", environment, "--contentRoot", ContentRoot], builder =>
             builder.Configuration.AddInMemoryCollection(settings));
         _gateways.Add(gateway);
         await gateway.StartAsync();
