@@ -15,9 +15,9 @@ namespace GroupPay.EndToEnd.Tests;
 public sealed class H5BrowserTests(SystemFixture system)
 {
     [Fact]
-    public async Task TwoFriendsCompleteAGroupThroughTheShareLinkAndTheLeadersPageUpdatesLive()
+    public async Task ThreeSandboxUsersCompleteAGroupThroughTheShareLinkAndEveryPageUpdatesLive()
     {
-        var (_, title) = await DefineCampaignAsync(groupSize: 2);
+        var (_, title) = await DefineCampaignAsync(groupSize: 3);
         await using var mobile = await MobileBrowser.LaunchAsync(system);
         var alice = await mobile.NewPhoneAsync();
 
@@ -30,7 +30,7 @@ public sealed class H5BrowserTests(SystemFixture system)
         Assert.Contains("单买价", text, StringComparison.Ordinal);
         Assert.Contains("¥29.90", text, StringComparison.Ordinal);
         Assert.Contains("拼团省 ¥10.00", text, StringComparison.Ordinal);
-        Assert.Contains("2 人成团 · 24 小时内成团 · 剩余 10 件", text, StringComparison.Ordinal);
+        Assert.Contains("3 人成团 · 24 小时内成团 · 剩余 10 件", text, StringComparison.Ordinal);
         Assert.Contains("产地直发", text, StringComparison.Ordinal);
         Assert.True(await card.Locator("img.product-image").EvaluateAsync<bool>("img => img.complete && img.naturalWidth > 0"));
         await MobileBrowser.AssertChineseAndFitsAsync(alice);
@@ -49,7 +49,7 @@ public sealed class H5BrowserTests(SystemFixture system)
         await alice.Locator("[data-test=pay-mine]").ClickAsync();
         await mobile.PayAtCashierAsync(alice);
         await Expect(alice.Locator("[data-test=status]"), "拼团中");
-        await Expect(alice.Locator("[data-test=missing]"), "还差 1 人拼成");
+        await Expect(alice.Locator("[data-test=missing]"), "还差 2 人拼成");
         Assert.Matches(new Regex(@"剩余 (\d+天 )?\d\d:\d\d:\d\d"), await alice.Locator("[data-test=countdown]").InnerTextAsync());
 
         // 邀请好友: the link to copy and its QR code.
@@ -68,10 +68,23 @@ public sealed class H5BrowserTests(SystemFixture system)
         await bob.Locator("[data-test=join]").ClickAsync();
         await MobileBrowser.ContinueAsAsync(bob, "o-sandbox-bob");
         await mobile.PayAtCashierAsync(bob);
-
-        await Expect(bob.Locator("[data-test=status]"), "拼团成功");
-        Assert.Contains("发货", await bob.Locator("[data-test=outcome]").InnerTextAsync(), StringComparison.Ordinal);
+        await Expect(bob.Locator("[data-test=missing]"), "还差 1 人拼成");
         Assert.Contains("鲍勃", await bob.Locator("[data-test=who]").InnerTextAsync(), StringComparison.Ordinal);
+        // The other members by their names (the sandbox's users), not 拼友N; Alice's page followed Bob's payment live.
+        await Expect(bob.Locator("[data-test=members]"), "爱丽丝");
+        await Expect(alice.Locator("[data-test=missing]"), "还差 1 人拼成");
+        await Expect(alice.Locator("[data-test=members]"), "鲍勃");
+
+        // Carol opens the same link and completes the group; the two other pages follow without a reload.
+        var carol = await mobile.NewPhoneAsync();
+        await carol.GotoAsync(shareUrl);
+        await carol.Locator("[data-test=join]").ClickAsync();
+        await MobileBrowser.ContinueAsAsync(carol, "o-sandbox-carol");
+        await mobile.PayAtCashierAsync(carol);
+
+        await Expect(carol.Locator("[data-test=status]"), "拼团成功");
+        Assert.Contains("发货", await carol.Locator("[data-test=outcome]").InnerTextAsync(), StringComparison.Ordinal);
+        await Expect(bob.Locator("[data-test=status]"), "拼团成功");
         // Alice's page was never reloaded: it followed the group live. An ended group offers 再开一团, not sharing.
         await Expect(alice.Locator("[data-test=status]"), "拼团成功");
         Assert.Equal(0, await alice.Locator("[data-test=invite]").CountAsync());
