@@ -18,9 +18,6 @@ public sealed partial class GroupFeeds(IGrainFactory grains, GatewayTelemetry te
     private readonly CancellationTokenSource _stopping = new();
     private IGroupObserver? _reference;
 
-    /// <summary>The groups this gateway watches now.</summary>
-    public int Count => _feeds.Count;
-
     /// <summary>Follows <paramref name="groupId"/> until the subscription is disposed.</summary>
     public FeedSubscription Subscribe(string groupId)
     {
@@ -30,7 +27,7 @@ public sealed partial class GroupFeeds(IGrainFactory grains, GatewayTelemetry te
             var feed = _feeds.GetOrAdd(groupId, id => new Feed(id));
             if (feed.Subscribers++ == 0)
             {
-                feed.Renewals = RenewAsync(feed, _reference);
+                _ = RenewAsync(feed, _reference); // ends when the feed stops or the gateway does; logs its own failures
             }
             return new FeedSubscription(this, feed);
         }
@@ -46,6 +43,7 @@ public sealed partial class GroupFeeds(IGrainFactory grains, GatewayTelemetry te
             }
             _feeds.TryRemove(feed.GroupId, out _);
             feed.Stop.Cancel();
+            feed.Stop.Dispose(); // the renewal loop's linked token has been cancelled with it
         }
     }
 
@@ -130,8 +128,6 @@ public sealed partial class GroupFeeds(IGrainFactory grains, GatewayTelemetry te
         public int Subscribers { get; set; }
 
         public CancellationTokenSource Stop { get; } = new();
-
-        public Task? Renewals { get; set; }
 
         /// <summary>Completes at the next change.</summary>
         public Task NextChange => Volatile.Read(ref _next).Task;
