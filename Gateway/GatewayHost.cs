@@ -28,6 +28,9 @@ public static class GatewayHost
     /// <summary>The OpenTelemetry <c>service.name</c> of the gateway's traces and metrics, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
     public const string ServiceName = "grouppay-gateway";
 
+    /// <summary>The session cookie (docs/api.md §3.3).</summary>
+    public const string SessionCookieName = "grouppay.session";
+
     public static async Task<int> RunAsync(string[] args)
     {
         WebApplication app;
@@ -63,6 +66,7 @@ public static class GatewayHost
     {
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<ClusterConnectionOptions>()
             .Configure<IConfiguration>((o, configuration) =>
             {
@@ -80,6 +84,7 @@ public static class GatewayHost
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddMutationRateLimiting();
+        services.AddFrontDoor();
         // The H5 app's files only (docs/h5.md, Size): never JSON or the event stream, so no secret-bearing answer is
         // compressed (BREACH) and events are not held back in a compressor's buffer.
         services.AddResponseCompression(o =>
@@ -158,10 +163,10 @@ public static class GatewayHost
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
-                o.Cookie.Name = "grouppay.session";
+                o.Cookie.Name = SessionCookieName;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // Secure outside Development (Gateway:SecureCookies): configured below, where the environment is known.
                 o.Cookie.IsEssential = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(7);
                 o.SlidingExpiration = true;
@@ -172,17 +177,24 @@ public static class GatewayHost
                     Problems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "forbidden", "Not allowed.");
             })
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<GatewayOptions>, IHostEnvironment>((o, gateway, environment) =>
+                o.Cookie.SecurePolicy = gateway.Value.CookiesAreSecure(environment) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
         AdminKeyAuthenticationHandler.AddPolicy(services.AddAuthorizationBuilder());
     }
 
     private static void Map(WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseResponseCompression();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseBodyLimit();
+        app.UseCrossSiteCheck();
         app.UseRouting();
+        app.UseAdminRateLimit(); // before authentication: a wrong admin key costs a request too
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Tests;
@@ -17,6 +18,7 @@ public sealed class ConfigurationTests
         ["WeChatPay:NotifyUrl"] = "http://127.0.0.1:1/wechatpay/notify",
         ["WeChatPay:RefundNotifyUrl"] = "http://127.0.0.1:1/wechatpay/refund-notify",
         ["WeChat:AppSecret"] = GatewayFixture.AppSecret,
+        ["Gateway:PublicBaseUrl"] = "https://shop.example",
         ["Logging:LogLevel:Default"] = "None",
     };
 
@@ -27,6 +29,10 @@ public sealed class ConfigurationTests
     [InlineData("Gateway:AdminKey", "short", "Gateway:AdminKey must be at least 16 characters (env Gateway__AdminKey).")]
     [InlineData("Gateway:PublicBaseUrl", "shop.example", "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
     [InlineData("Gateway:RateLimit:PerUser", "0", "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
+    [InlineData("Gateway:PublicBaseUrl", null, "Gateway:PublicBaseUrl is required in Production (env Gateway__PublicBaseUrl)")]
+    [InlineData("Gateway:RateLimit:AdminPerIp", "0", "Gateway:RateLimit:AdminPerIp must be at least 1 (env Gateway__RateLimit__AdminPerIp).")]
+    [InlineData("Gateway:EventStreams:PerUser", "0", "Gateway:EventStreams:PerUser must be at least 1 (env Gateway__EventStreams__PerUser).")]
+    [InlineData("Gateway:EventStreams:PerIp", "0", "Gateway:EventStreams:PerIp must be at least 1 (env Gateway__EventStreams__PerIp).")]
     [InlineData("Gateway:RateLimit:Window", "00:00:00", "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
     [InlineData("Gateway:DataProtection:CertificatePath", "/no/such/keyring.pfx", "Gateway:DataProtection:CertificatePath '/no/such/keyring.pfx' does not exist (env Gateway__DataProtection__CertificatePath).")]
     public async Task ABadSettingStopsTheGatewayNamingTheKey(string key, string? value, string message)
@@ -39,5 +45,18 @@ public sealed class ConfigurationTests
         var refusal = await Assert.ThrowsAsync<OptionsValidationException>(() => gateway.StartAsync());
 
         Assert.Contains(refusal.Failures, failure => failure.Contains(message, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    public async Task PublicBaseUrlIsOptionalOutsideProduction(string environment)
+    {
+        var settings = Valid();
+        settings["Gateway:PublicBaseUrl"] = null;
+        await using var gateway = GatewayHost.Create(["--urls", "http://127.0.0.1:0", "--environment", environment], builder =>
+            builder.Configuration.AddInMemoryCollection(settings));
+
+        Assert.Null(gateway.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.PublicBaseUrl);
     }
 }
