@@ -3,16 +3,14 @@ using GroupPay.Gateway.Api;
 using GroupPay.Gateway.Auth;
 using GroupPay.Gateway.Infrastructure;
 using GroupPay.Gateway.Notifications;
+using GroupPay.ServiceDefaults;
 using GroupPay.WeChatPay;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authentication.Cookies;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
 using OpenTelemetry.Metrics;
-using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 using Orleans.Configuration;
 using StackExchange.Redis;
@@ -31,26 +29,8 @@ public static class GatewayHost
     /// <summary>The session cookie (docs/api.md §3.3).</summary>
     public const string SessionCookieName = "grouppay.session";
 
-    public static async Task<int> RunAsync(string[] args)
-    {
-        WebApplication app;
-        try
-        {
-            app = Create(args);
-            await app.StartAsync();
-        }
-        catch (Exception ex) when (ConfigurationFailures(ex) is { Count: > 0 } failures)
-        {
-            foreach (var failure in failures)
-            {
-                await Console.Error.WriteLineAsync("GroupPay gateway refuses to start: " + failure);
-            }
-            return 1;
-        }
-        await app.WaitForShutdownAsync();
-        await app.DisposeAsync();
-        return 0;
-    }
+    /// <summary>Runs the gateway until it stops; an invalid setting is one line naming its key and exit code 1.</summary>
+    public static Task<int> RunAsync(string[] args) => ServiceDefaultsExtensions.RunOrRefuseAsync("gateway", () => Create(args));
 
     public static WebApplication Create(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -108,7 +88,7 @@ public static class GatewayHost
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? "grouppay";
             });
             client.UseConnectionRetryFilter(RetryConnectingAsync);
-            if (IsTelemetryExported(builder.Configuration))
+            if (ServiceDefaultsExtensions.IsTelemetryExported(builder.Configuration))
             {
                 // Grain calls carry the request's trace context to the silos (which propagate it on to WeChat Pay).
                 client.AddActivityPropagation();
@@ -127,28 +107,12 @@ public static class GatewayHost
             .PersistKeysToStackExchangeRedis(() => keyStore.Value.GetDatabase(), $"{serviceId}/gateway/dataprotection-keys")
             .ProtectKeysAtRest(builder.Configuration);
 
-        services.AddHealthChecks()
-            .AddCheck("self", () => HealthCheckResult.Healthy(), tags: ["live"])
-            .AddCheck<ClusterHealthCheck>("cluster", tags: ["ready"]);
-
-        if (IsTelemetryExported(builder.Configuration))
-        {
-            services.AddOpenTelemetry()
-                .ConfigureResource(resource => resource.AddService(builder.Configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
-                .WithTracing(tracing => tracing
-                    .AddAspNetCoreInstrumentation()
-                    .AddHttpClientInstrumentation()
-                    .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
-                .WithMetrics(metrics => metrics
-                    .AddAspNetCoreInstrumentation()
-                    .AddMeter("Microsoft.Orleans", GatewayTelemetry.MeterName))
-                .UseOtlpExporter();
-        }
+        // Telemetry (OTLP, Prometheus), the liveness check and the refusal line: ServiceDefaults; readiness is the cluster's.
+        builder.AddServiceDefaults(ServiceName);
+        services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddAspNetCoreInstrumentation().AddHttpClientInstrumentation());
+        services.ConfigureOpenTelemetryMeterProvider(metrics => metrics.AddAspNetCoreInstrumentation());
     }
-
-    /// <summary>Traces and metrics only when a collector is named: with no one to send them to they only cost.</summary>
-    private static bool IsTelemetryExported(ConfigurationManager configuration) =>
-        !string.IsNullOrWhiteSpace(configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     /// <summary>WeChat OAuth sign-in and the gateway's own session cookie; the admin key scheme.</summary>
     private static void AddSignIn(IServiceCollection services)
@@ -186,6 +150,11 @@ public static class GatewayHost
     private static void Map(WebApplication app)
     {
         app.UseExceptionHandler();
+        if (ServiceDefaultsExtensions.IsPrometheusEnabled(app.Configuration) && app.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.MetricsPort is { } metricsPort)
+        {
+            // Only for connections to the metrics port (listed in ASPNETCORE_URLS beside the public one).
+            app.UsePrometheusMetrics(metricsPort);
+        }
         app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseResponseCompression();
@@ -199,8 +168,7 @@ public static class GatewayHost
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        app.MapHealthChecks("/health/live", new() { Predicate = check => check.Tags.Contains("live") });
-        app.MapHealthChecks("/health/ready", new() { Predicate = check => check.Tags.Contains("ready") });
+        app.MapHealthEndpoints();
         app.MapWeChatPayNotifies();
         app.MapAuth();
         app.MapCampaigns();
@@ -220,10 +188,4 @@ public static class GatewayHost
         return true;
     }
 
-    private static List<string> ConfigurationFailures(Exception ex) => ex switch
-    {
-        OptionsValidationException validation => [.. validation.Failures],
-        AggregateException aggregate => [.. aggregate.InnerExceptions.SelectMany(ConfigurationFailures)],
-        _ => [],
-    };
 }

@@ -21,6 +21,11 @@ public sealed class GatewayOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "01:00:00", ErrorMessage = "Gateway:StatsFlushInterval must be between 50 ms and 1 hour (env Gateway__StatsFlushInterval).")]
     public TimeSpan StatsFlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The port <c>/metrics</c> answers on (with <c>OTEL_METRICS_EXPORTER=prometheus</c>); the gateway must
+    /// also listen on it (<c>ASPNETCORE_URLS</c>). Unset: no scrape endpoint.</summary>
+    [Range(1, 65535, ErrorMessage = "Gateway:MetricsPort must be a port number (env Gateway__MetricsPort).")]
+    public int? MetricsPort { get; set; }
+
     /// <summary>Whether the session and sign-in cookies are <c>Secure</c> (sent over https only); unset, true except in
     /// Development.</summary>
     public bool? SecureCookies { get; set; }

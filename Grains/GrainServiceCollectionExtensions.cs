@@ -34,6 +34,7 @@ public static class GrainServiceCollectionExtensions
         services.AddOptions<ReferralOptions>().BindConfiguration(ReferralOptions.SectionName);
         services.AddMetrics();
         services.TryAddSingleton<OutboxMetrics>();
+        services.TryAddSingleton<OrderMetrics>();
         services.TryAddSingleton<OperatorQueueMetrics>();
         services.AddHostedService(sp => sp.GetRequiredService<OperatorQueueMetrics>());
         services.AddOptions<ReconciliationOptions>().BindConfiguration(ReconciliationOptions.SectionName).ValidateOnStart();

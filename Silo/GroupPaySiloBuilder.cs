@@ -1,13 +1,10 @@
 using GroupPay.Grains;
 using GroupPay.Grains.Ledger;
 using GroupPay.WeChatPay;
-using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
-using OpenTelemetry;
-using OpenTelemetry.Resources;
 using Orleans.Configuration;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
@@ -24,9 +21,6 @@ public static class GroupPaySiloBuilder
 {
     /// <summary>The OpenTelemetry <c>service.name</c> of a silo's traces and metrics, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
     public const string ServiceName = "grouppay-silo";
-
-    /// <summary>The project's own meter (payments, groups, notifies).</summary>
-    public const string MeterName = "GroupPay";
 
     /// <summary>
     /// Grain storage <see cref="GrainStorage.Name"/> and the reminder table in Redis (not clustering: see
@@ -87,29 +81,4 @@ public static class GroupPaySiloBuilder
         return services;
     }
 
-    /// <summary>
-    /// OpenTelemetry traces (Orleans runtime and application calls, WeChat Pay calls) and metrics (Orleans, GroupPay),
-    /// exported over OTLP when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set. Without an endpoint nothing is collected:
-    /// an activity per grain call with no one to send it to costs a few percent of the notify path.
-    /// </summary>
-    public static IServiceCollection AddGroupPayTelemetry(this IServiceCollection services, IConfiguration configuration)
-    {
-        ArgumentNullException.ThrowIfNull(services);
-        ArgumentNullException.ThrowIfNull(configuration);
-        if (!IsTelemetryExported(configuration))
-        {
-            return services;
-        }
-        services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService(configuration["OTEL_SERVICE_NAME"] ?? ServiceName))
-            .WithTracing(tracing => tracing
-                .AddSource("Microsoft.Orleans.Runtime", "Microsoft.Orleans.Application", WeChatPayTelemetry.ActivitySourceName))
-            .WithMetrics(metrics => metrics.AddMeter("Microsoft.Orleans", MeterName))
-            .UseOtlpExporter();
-        return services;
-    }
-
-    /// <summary>True when <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> names a collector.</summary>
-    public static bool IsTelemetryExported(IConfiguration configuration) =>
-        !string.IsNullOrWhiteSpace(configuration?["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 }

@@ -3,13 +3,22 @@ using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using GroupPay.ServiceDefaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Orleans.Dashboard;
 using Orleans.Configuration;
 
 namespace GroupPay.Silo;
 
-/// <summary>The silo process: Orleans with Redis clustering, storage and reminders, and the grains' services.</summary>
+/// <summary>The silo process: Orleans with Redis clustering, storage and reminders, and the grains' services; and its
+/// admin port (<c>Orleans:HealthPort</c>, on the advertised address only): the probes, <c>/metrics</c> and the Orleans
+/// Dashboard. Kestrel starts before the silo and stops after it, so an orchestrator sees every stage.</summary>
 public static partial class SiloHost
 {
+    /// <summary>Where the Orleans Dashboard is on the admin port (<c>Orleans:Dashboard=true</c>).</summary>
+    public const string DashboardPath = "/dashboard";
+
     /// <summary>The line logged once the silo is active and its gateway accepts clients.</summary>
     public const string StartedMessage = "GroupPay silo started";
 
@@ -20,6 +29,8 @@ public static partial class SiloHost
         // Every option of every Orleans component at each start.
         ["Logging:LogLevel:Orleans.Runtime.SiloOptionsLogger"] = "Warning",
         ["Logging:LogLevel:Garnet"] = "Warning",
+        // Kestrel's and the admin endpoints' request lines.
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
         // "Received an external ILoggerFactory object…" on every start.
         ["Logging:LogLevel:Garnet.ArgParser"] = "Error",
         // Four lines per WeChat Pay call (start, end, headers); failures are logged by the client and the grains.
@@ -28,9 +39,9 @@ public static partial class SiloHost
 
     /// <summary>Builds the host from <paramref name="args"/>, environment variables and appsettings.</summary>
     /// <exception cref="Microsoft.Extensions.Options.OptionsValidationException">a setting is invalid (each failure names its key).</exception>
-    public static IHost Create(string[] args)
+    public static WebApplication Create(string[] args)
     {
-        var builder = Host.CreateApplicationBuilder(args);
+        var builder = WebApplication.CreateBuilder(args);
         // Defaults under every other source, so appsettings and Logging__LogLevel__* still override them.
         builder.Configuration.Sources.Insert(0, new MemoryConfigurationSource { InitialData = DefaultSettings });
         var settings = SiloSettings.Read(builder.Configuration, builder.Environment);
@@ -40,13 +51,11 @@ public static partial class SiloHost
         // Registered before the silo so that it starts first and stops last.
         builder.Services.AddSingleton(settings.Store);
         builder.Services.AddHostedService<RedisStoreHostedService>();
-        if (settings.HealthPort is { } healthPort)
-        {
-            builder.Services.AddHostedService(services => new SiloHealthEndpoint(
-                new IPEndPoint(settings.AdvertisedIp, healthPort), services.GetRequiredService<ISiloStatusOracle>()));
-        }
-
-        builder.Services.AddGroupPayTelemetry(builder.Configuration);
+        // The admin port: a fixed one for an orchestrator's probes, else any free one (the silo still has one to answer on).
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(new IPEndPoint(settings.AdvertisedIp, settings.HealthPort ?? 0)));
+        builder.Services.AddHealthChecks().AddCheck<SiloMembershipHealthCheck>("membership", tags: [ServiceDefaultsExtensions.ReadyTag]);
+        // Telemetry (OTLP, Prometheus on the health port), the refusal line: ServiceDefaults.
+        builder.AddServiceDefaults(GroupPaySiloBuilder.ServiceName);
 
         var redis = settings.Store.ConnectionString;
         builder.UseOrleans(silo =>
@@ -69,9 +78,14 @@ public static partial class SiloHost
             silo.Configure<ReminderOptions>(o => o.MinimumReminderPeriod = settings.MinimumReminderPeriod);
             // Failure detection can be tuned per deployment (and made quick in tests): Orleans:Membership:ProbeTimeout, …
             silo.Services.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
-            if (GroupPaySiloBuilder.IsTelemetryExported(builder.Configuration))
+            if (ServiceDefaultsExtensions.IsTelemetryExported(builder.Configuration))
             {
                 silo.AddActivityPropagation();
+            }
+            if (settings.Dashboard)
+            {
+                // Profiles every grain call (a filter on the call path): on where someone looks at it.
+                silo.AddDashboard();
             }
         });
         // After the silo: hosted services that call grains (the stats flusher) start once it runs and stop,
@@ -79,6 +93,15 @@ public static partial class SiloHost
         builder.Services.AddGroupPayGrainServices();
 
         var host = builder.Build();
+        host.MapHealthEndpoints();
+        if (ServiceDefaultsExtensions.IsPrometheusEnabled(builder.Configuration))
+        {
+            host.MapPrometheusScrapingEndpoint(ServiceDefaultsExtensions.MetricsPath);
+        }
+        if (settings.Dashboard)
+        {
+            host.MapOrleansDashboard(DashboardPath);
+        }
         var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
         var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("GroupPay.Silo");
         lifetime.ApplicationStarted.Register(() => LogStarted(logger, settings.SiloPort, settings.GatewayPort, settings.ClusterId, settings.ServiceId));

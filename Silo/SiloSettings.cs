@@ -28,7 +28,8 @@ internal sealed partial record SiloSettings(
     TimeSpan MinimumReminderPeriod,
     TimeSpan ShutdownTimeout,
     int? HealthPort,
-    bool KubernetesHosting)
+    bool KubernetesHosting,
+    bool Dashboard = false)
 {
     public const string DefaultRedis = "localhost:6379";
 
@@ -74,13 +75,18 @@ internal sealed partial record SiloSettings(
         var store = ReadStore(configuration, environment, failures);
         var kubernetes = ReadKubernetesHosting(configuration, clusterId, serviceId, failures);
         CheckWeChatPayHost(configuration, environment, failures);
+        var dashboard = false;
+        if (configuration["Orleans:Dashboard"] is { Length: > 0 } dashboardText && !bool.TryParse(dashboardText, out dashboard))
+        {
+            failures.Add($"Orleans:Dashboard must be true or false, not '{dashboardText}'.");
+        }
 
         if (failures.Count > 0)
         {
             throw new OptionsValidationException("GroupPay.Silo", typeof(SiloSettings), failures);
         }
         return new SiloSettings(store!, clusterId, serviceId, siloPort, gatewayPort, advertisedIp, reminderPeriod, shutdownTimeout,
-            healthPort is 0 ? null : healthPort, kubernetes);
+            healthPort is 0 ? null : healthPort, kubernetes, dashboard);
     }
 
     /// <summary>

@@ -7,7 +7,7 @@ Kubernetes: each document has apiVersion, kind and metadata.name; kustomization.
 a Deployment's or StatefulSet's selector matches its pod labels; every ConfigMap and Secret a pod reads is defined
 (config.yaml, secrets.example.yaml); env names are valid; Redis never evicts, persists with an AOF, and its maxmemory
 is at most 75 % of its memory limit (docs/capacity.md); probes name ports the container declares, and their HTTP paths
-are health endpoints the image's project maps (MapHealthChecks); each Service selects some workload.
+are health endpoints the image's project or a project it references maps (MapHealthChecks); each Service selects some workload.
 Orleans on Kubernetes (Orleans__KubernetesHosting=true, Microsoft.Orleans.Hosting.Kubernetes): the pod labels
 orleans/serviceId and orleans/clusterId equal the Orleans__ServiceId/Orleans__ClusterId the pod reads (ConfigMap or env;
 ORLEANS_SERVICE_ID/ORLEANS_CLUSTER_ID, if set, likewise) and are valid label values; POD_NAME and POD_NAMESPACE come from
@@ -348,20 +348,29 @@ def check_workload(where, doc, defined):
 
 
 def health_paths(image):
-    """The paths a grouppay/NAME image maps with MapHealthChecks: the project its Dockerfile publishes, searched.
-    None for other images."""
+    """The paths a grouppay/NAME image maps with MapHealthChecks: the project its Dockerfile publishes and the projects
+    it references (ServiceDefaults maps the shared ones), searched. None for other images."""
     match = re.fullmatch(r"grouppay/([\w-]+)", image)
     dockerfile = os.path.join(HERE, "docker", f"{match.group(1)}.Dockerfile") if match else None
     if not dockerfile or not os.path.exists(dockerfile):
         return None
     project = re.search(r"dotnet publish (\S+\.csproj)", open(dockerfile, encoding="utf-8").read())
-    paths = set()
-    for folder, _, files in os.walk(os.path.dirname(os.path.join(ROOT, project.group(1)))):
-        if os.sep + "bin" in folder or os.sep + "obj" in folder:
+    projects, pending = set(), [os.path.normpath(os.path.join(ROOT, project.group(1)))]
+    while pending:
+        csproj = pending.pop()
+        if csproj in projects or not os.path.exists(csproj):
             continue
-        for name in files:
-            if name.endswith(".cs"):
-                paths |= set(re.findall(r'MapHealthChecks\("([^"]+)"', open(os.path.join(folder, name), encoding="utf-8").read()))
+        projects.add(csproj)
+        for reference in re.findall(r'ProjectReference Include="([^"]+)"', open(csproj, encoding="utf-8").read()):
+            pending.append(os.path.normpath(os.path.join(os.path.dirname(csproj), reference.replace("\\", os.sep))))
+    paths = set()
+    for csproj in projects:
+        for folder, _, files in os.walk(os.path.dirname(csproj)):
+            if os.sep + "bin" in folder or os.sep + "obj" in folder:
+                continue
+            for name in files:
+                if name.endswith(".cs"):
+                    paths |= set(re.findall(r'MapHealthChecks\("([^"]+)"', open(os.path.join(folder, name), encoding="utf-8").read()))
     return paths
 
 

@@ -23,6 +23,7 @@ public sealed partial class OrderGrain(
     IWeChatPayClient weChatPay,
     TimeProvider timeProvider,
     OutboxMetrics outboxMetrics,
+    OrderMetrics orderMetrics,
     IGroupArchive archive,
     IOptions<OrderOptions> options,
     ILogger<OrderGrain> logger) : Grain, IOrderGrain, IOrderEffects, IRemindable
@@ -336,8 +337,18 @@ public sealed partial class OrderGrain(
 
     /// <summary>The reminder only wakes the grain: the work runs in its own turn, after the tick was delivered,
     /// and then sets the reminder for the next thing due.</summary>
-    public Task ReceiveReminder(string reminderName, TickStatus status) =>
-        reminderName == WakeReminder ? this.AsReference<IOrderEffects>().DrainAsync() : Task.CompletedTask;
+    public Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WakeReminder)
+        {
+            return Task.CompletedTask;
+        }
+        if (State.WakeAt is { } due && due <= Now)
+        {
+            orderMetrics.ReminderFired(Now - due);
+        }
+        return this.AsReference<IOrderEffects>().DrainAsync();
+    }
 
     /// <summary>Sets the reminder for what is due next, persists (the reminder's time with the rest), then has the
     /// due effects run in the grain's next turn.</summary>
@@ -374,6 +385,10 @@ public sealed partial class OrderGrain(
             changes.StateExpiry = archivedAt is { } at ? at + Options.Retention - Now : TimeSpan.MaxValue;
         }
         await state.WriteOrReloadAsync(this, changes);
+        if (changes is not null && State.Terms is { } terms)
+        {
+            orderMetrics.Stored(State.CampaignId!, terms.GroupPriceFen, changes);
+        }
         _committedTally = tally;
         _storedArchivedAt = archivedAt;
         outboxMetrics.Report(GroupId, State);

@@ -171,7 +171,9 @@ public sealed partial class WeChatPayClient : IWeChatPayClient
         while (true)
         {
             attempt++;
+            var started = _timeProvider.GetTimestamp();
             result = await SendOnceAsync(url, body, useCertificate, options, signType, maxResponseBytes, interpret, cancellationToken).ConfigureAwait(false);
+            WeChatPayTelemetry.RecordCall(operation, result.Error is { } failed ? failed.Code.ToString() : "success", _timeProvider.GetElapsedTime(started));
             if (result.Error is not { } error || !ShouldRetryNow(error) || attempt >= options.MaxAttempts)
             {
                 break;
