@@ -32,7 +32,7 @@ internal static class FrontDoor
 
     /// <summary>The page's policy: its own scripts plus the JS-SDK script's origin (WeChat's, or the sandbox's
     /// <c>wx</c> stand-in, which also calls the sandbox to check <c>wx.config</c>); product images from any https host;
-    /// inline styles (Vant sets them); never framed.</summary>
+    /// inline styles and its icon font as a data: URL (Vant's; its fallback on a CDN is never needed); never framed.</summary>
     public static string ContentSecurityPolicy(string weChatPayBaseUrl)
     {
         var sandbox = WeChatPayOptions.IsWeChatHost(weChatPayBaseUrl) || !Uri.TryCreate(weChatPayBaseUrl, UriKind.Absolute, out var uri)
@@ -40,7 +40,7 @@ internal static class FrontDoor
             : uri.GetLeftPart(UriPartial.Authority);
         var script = sandbox ?? WeChatScriptOrigin;
         var connect = sandbox is null ? "'self'" : "'self' " + sandbox;
-        return $"default-src 'self'; script-src 'self' {script}; connect-src {connect}; img-src 'self' data: https:; "
+        return $"default-src 'self'; script-src 'self' {script}; connect-src {connect}; img-src 'self' data: https:; font-src 'self' data:; "
             + "style-src 'self' 'unsafe-inline'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
     }
 

@@ -118,6 +118,7 @@ public sealed class FrontDoorTests(GatewayFixture fixture)
         Assert.Equal("'self' " + sandbox, policy["connect-src"]);
         Assert.Equal("'self' data: https:", policy["img-src"]);
         Assert.Equal("'self' 'unsafe-inline'", policy["style-src"]);
+        Assert.Equal("'self' data:", policy["font-src"]); // Vant's icon font
         Assert.Equal("'none'", policy["frame-ancestors"]);
         Assert.Equal("strict-origin-when-cross-origin", Assert.Single(response.Headers.GetValues("Referrer-Policy")));
         Assert.Equal("nosniff", Assert.Single(response.Headers.GetValues("X-Content-Type-Options")));
