@@ -26,6 +26,9 @@ public static class GatewayHost
     /// <summary>The OpenTelemetry <c>service.name</c> of the gateway's traces and metrics, unless <c>OTEL_SERVICE_NAME</c> names another.</summary>
     public const string ServiceName = "grouppay-gateway";
 
+    /// <summary>The session cookie (docs/api.md §3.3).</summary>
+    public const string SessionCookieName = "grouppay.session";
+
     /// <summary>Runs the gateway until it stops; an invalid setting is one line naming its key and exit code 1.</summary>
     public static Task<int> RunAsync(string[] args) => ServiceDefaultsExtensions.RunOrRefuseAsync("gateway", () => Create(args));
 
@@ -43,6 +46,7 @@ public static class GatewayHost
     {
         var services = builder.Services;
         services.AddOptions<GatewayOptions>().BindConfiguration(GatewayOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<IValidateOptions<GatewayOptions>, GatewayOptionsValidator>();
         services.AddOptions<ClusterConnectionOptions>()
             .Configure<IConfiguration>((o, configuration) =>
             {
@@ -62,6 +66,7 @@ public static class GatewayHost
         // Malformed bodies and parameters throw, so the exception handler answers them as 400 problems.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddMutationRateLimiting();
+        services.AddFrontDoor();
         // The H5 app's files only (docs/h5.md, Size): never JSON or the event stream, so no secret-bearing answer is
         // compressed (BREACH) and events are not held back in a compressor's buffer.
         services.AddResponseCompression(o =>
@@ -125,10 +130,10 @@ public static class GatewayHost
         services.AddAuthentication(CookieAuthenticationDefaults.AuthenticationScheme)
             .AddCookie(o =>
             {
-                o.Cookie.Name = "grouppay.session";
+                o.Cookie.Name = SessionCookieName;
                 o.Cookie.HttpOnly = true;
                 o.Cookie.SameSite = SameSiteMode.Lax;
-                o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+                // Secure outside Development (Gateway:SecureCookies): configured below, where the environment is known.
                 o.Cookie.IsEssential = true;
                 o.ExpireTimeSpan = TimeSpan.FromDays(7);
                 o.SlidingExpiration = true;
@@ -139,6 +144,9 @@ public static class GatewayHost
                     Problems.WriteAsync(context.HttpContext, StatusCodes.Status403Forbidden, "forbidden", "Not allowed.");
             })
             .AddScheme<AuthenticationSchemeOptions, AdminKeyAuthenticationHandler>(AdminKeyAuthenticationHandler.SchemeName, null);
+        services.AddOptions<CookieAuthenticationOptions>(CookieAuthenticationDefaults.AuthenticationScheme)
+            .Configure<IOptions<GatewayOptions>, IHostEnvironment>((o, gateway, environment) =>
+                o.Cookie.SecurePolicy = gateway.Value.CookiesAreSecure(environment) ? CookieSecurePolicy.Always : CookieSecurePolicy.SameAsRequest);
         AdminKeyAuthenticationHandler.AddPolicy(services.AddAuthorizationBuilder());
     }
 
@@ -150,11 +158,15 @@ public static class GatewayHost
             // Only for connections to the metrics port (listed in ASPNETCORE_URLS beside the public one).
             app.UsePrometheusMetrics(metricsPort);
         }
+        app.UseSecurityHeaders();
         app.UseStatusCodePages();
         app.UseResponseCompression();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseBodyLimit();
+        app.UseCrossSiteCheck();
         app.UseRouting();
+        app.UseAdminRateLimit(); // before authentication: a wrong admin key costs a request too
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway;
 
@@ -7,7 +8,8 @@ public sealed class GatewayOptions
 {
     public const string SectionName = "Gateway";
 
-    /// <summary>Base of share links and of the OAuth redirect URI; the request's own base when unset.</summary>
+    /// <summary>Base of share links and of the OAuth redirect URI, and the site's origin for the cross-site check; the
+    /// request's own base when unset (required in Production: <see cref="GatewayOptionsValidator"/>).</summary>
     [Url(ErrorMessage = "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
     public string? PublicBaseUrl { get; set; }
 
@@ -23,6 +25,36 @@ public sealed class GatewayOptions
     /// also listen on it (<c>ASPNETCORE_URLS</c>). Unset: no scrape endpoint.</summary>
     [Range(1, 65535, ErrorMessage = "Gateway:MetricsPort must be a port number (env Gateway__MetricsPort).")]
     public int? MetricsPort { get; set; }
+
+    /// <summary>Whether the session and sign-in cookies are <c>Secure</c> (sent over https only); unset, true except in
+    /// Development.</summary>
+    public bool? SecureCookies { get; set; }
+
+    internal bool CookiesAreSecure(IHostEnvironment environment) => SecureCookies ?? !environment.IsDevelopment();
+}
+
+/// <summary>What depends on the environment: Production needs <see cref="GatewayOptions.PublicBaseUrl"/> (behind a
+/// proxy the request's own base may be an internal one, and it is the origin the cross-site check compares with).</summary>
+internal sealed class GatewayOptionsValidator(IHostEnvironment environment) : IValidateOptions<GatewayOptions>
+{
+    public ValidateOptionsResult Validate(string? name, GatewayOptions options) =>
+        environment.IsProduction() && string.IsNullOrWhiteSpace(options.PublicBaseUrl)
+            ? ValidateOptionsResult.Fail("Gateway:PublicBaseUrl is required in Production (env Gateway__PublicBaseUrl): the site's public https base, such as https://pay.example.com.")
+            : ValidateOptionsResult.Success;
+}
+
+/// <summary>Caps on concurrent event streams (section <c>Gateway:EventStreams</c>, docs/api.md §6).</summary>
+public sealed class GatewayEventStreamOptions
+{
+    public const string SectionName = "Gateway:EventStreams";
+
+    /// <summary>Streams one signed-in user may have open at once.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Gateway:EventStreams:PerUser must be at least 1 (env Gateway__EventStreams__PerUser).")]
+    public int PerUser { get; set; } = 20;
+
+    /// <summary>Streams one client IP may have open at once.</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Gateway:EventStreams:PerIp must be at least 1 (env Gateway__EventStreams__PerIp).")]
+    public int PerIp { get; set; } = 200;
 }
 
 /// <summary>Limits of the mutating endpoints (section <c>Gateway:RateLimit</c>): a fixed window per signed-in user
@@ -38,6 +70,11 @@ public sealed class GatewayRateLimitOptions
     /// <summary>Requests one client IP may make per <see cref="Window"/> (users behind one NAT share it).</summary>
     [Range(1, int.MaxValue, ErrorMessage = "Gateway:RateLimit:PerIp must be at least 1 (env Gateway__RateLimit__PerIp).")]
     public int PerIp { get; set; } = 300;
+
+    /// <summary>Requests to <c>/admin</c> one client IP may make per <see cref="Window"/>, counted before the key is
+    /// checked (a wrong key costs one too).</summary>
+    [Range(1, int.MaxValue, ErrorMessage = "Gateway:RateLimit:AdminPerIp must be at least 1 (env Gateway__RateLimit__AdminPerIp).")]
+    public int AdminPerIp { get; set; } = 60;
 
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00", ErrorMessage = "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Net;
 using System.Text.RegularExpressions;
+using GroupPay.WeChatPay;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -38,6 +39,9 @@ internal sealed partial record SiloSettings(
     /// <summary>What the kubelet sets in every container of every pod (the API server's address): the sign of a pod.</summary>
     public const string KubernetesServiceHostVariable = "KUBERNETES_SERVICE_HOST";
 
+    /// <summary>Lets a Production silo use a WeChat Pay sandbox (<see cref="CheckWeChatPayHost"/>).</summary>
+    public const string AllowSandboxKey = "WeChatPay:AllowSandbox";
+
 
     /// <summary>Reads and checks the settings.</summary>
     /// <exception cref="OptionsValidationException">one failure per bad key, each naming it.</exception>
@@ -70,6 +74,7 @@ internal sealed partial record SiloSettings(
         var shutdownTimeout = Duration(configuration, "Orleans:ShutdownTimeout", TimeSpan.FromSeconds(30), failures);
         var store = ReadStore(configuration, environment, failures);
         var kubernetes = ReadKubernetesHosting(configuration, clusterId, serviceId, failures);
+        CheckWeChatPayHost(configuration, environment, failures);
         var dashboard = false;
         if (configuration["Orleans:Dashboard"] is { Length: > 0 } dashboardText && !bool.TryParse(dashboardText, out dashboard))
         {
@@ -82,6 +87,27 @@ internal sealed partial record SiloSettings(
         }
         return new SiloSettings(store!, clusterId, serviceId, siloPort, gatewayPort, advertisedIp, reminderPeriod, shutdownTimeout,
             healthPort is 0 ? null : healthPort, kubernetes, dashboard);
+    }
+
+    /// <summary>
+    /// A Production silo pays through WeChat's own host: a <c>WeChatPay:BaseUrl</c> elsewhere (a sandbox) is refused
+    /// unless <c>WeChatPay:AllowSandbox</c> is <c>true</c>, said on purpose (the test fixtures, a load test, a demo).
+    /// </summary>
+    private static void CheckWeChatPayHost(IConfiguration configuration, IHostEnvironment environment, List<string> failures)
+    {
+        var allowText = configuration[AllowSandboxKey];
+        var allowed = false;
+        if (!string.IsNullOrEmpty(allowText) && !bool.TryParse(allowText, out allowed))
+        {
+            failures.Add($"{AllowSandboxKey} must be true or false, not '{allowText}' (env WeChatPay__AllowSandbox).");
+            return;
+        }
+        var baseUrl = configuration["WeChatPay:BaseUrl"] is { Length: > 0 } configured ? configured : WeChatPayOptions.DefaultBaseUrl;
+        if (environment.IsProduction() && !allowed && !WeChatPayOptions.IsWeChatHost(baseUrl))
+        {
+            failures.Add($"WeChatPay:BaseUrl '{baseUrl}' is not WeChat Pay's host, and this silo runs in Production: payments would go to a sandbox. "
+                + $"Point it at {WeChatPayOptions.DefaultBaseUrl}, or set {AllowSandboxKey}=true (env WeChatPay__AllowSandbox) if that is meant.");
+        }
     }
 
     /// <summary>

@@ -26,6 +26,12 @@ public sealed class WeChatPayOptions
 
     public string BaseUrl { get; set; } = DefaultBaseUrl;
 
+    /// <summary>Whether <paramref name="baseUrl"/> is WeChat's own (a host under <c>weixin.qq.com</c>) rather than a
+    /// sandbox's.</summary>
+    public static bool IsWeChatHost(string? baseUrl) =>
+        Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri)
+        && (uri.Host.Equals("weixin.qq.com", StringComparison.OrdinalIgnoreCase) || uri.Host.EndsWith(".weixin.qq.com", StringComparison.OrdinalIgnoreCase));
+
     [Required(ErrorMessage = "WeChatPay:NotifyUrl is required (env WeChatPay__NotifyUrl).")]
     public string NotifyUrl { get; set; } = "";
 

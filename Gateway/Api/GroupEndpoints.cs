@@ -114,13 +114,20 @@ public static partial class GroupEndpoints
 
     internal static async Task<Results<ServerSentEventsResult<GroupJson>, ProblemHttpResult>> EventsAsync(
         string groupId, ClaimsPrincipal user, HttpRequest request, IGrainFactory grains, GroupFeeds feeds, GatewayTelemetry telemetry,
-        IOptions<GatewayOptions> options, TimeProvider time, ILoggerFactory loggers)
+        IOptions<GatewayOptions> options, TimeProvider time, ILoggerFactory loggers, EventStreamCaps caps)
     {
         if (!EdgeRules.IsGroupId(groupId))
         {
             return Problems.Invalid("A group id is 6..24 of [0-9a-z].");
         }
         var viewer = user.GetOpenid();
+        // Gateway:EventStreams:PerUser and :PerIp open at once; the place is left when the request ends, however.
+        if (caps.TryEnter(viewer, FrontDoor.ClientIp(request.HttpContext)) is not { } place)
+        {
+            request.HttpContext.Response.Headers.RetryAfter = ((int)EventStreamCaps.RetryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return Problems.Create(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many event streams open; close one or try again later.");
+        }
+        request.HttpContext.Response.RegisterForDispose(place);
         var shareUrl = PublicLinks.ShareUrl(request, options.Value, groupId, await ReferralCodeAsync(grains, viewer));
         var grain = grains.GetGrain<IOrderGrain>(groupId);
         // Following the group before the first read: no change between the two goes unheard. The first read happens

@@ -69,8 +69,7 @@ public static class H5Endpoints
     internal static Ok<H5Config> Config(IOptions<WeChatPayOptions> weChatPay)
     {
         var baseUrl = weChatPay.Value.BaseUrl.TrimEnd('/');
-        var real = Uri.TryCreate(baseUrl, UriKind.Absolute, out var uri) && uri.Host.EndsWith("weixin.qq.com", StringComparison.OrdinalIgnoreCase);
-        return TypedResults.Ok(real ? new H5Config(null, JsSdkScriptUrl) : new H5Config(baseUrl + "/sandbox/cashier", baseUrl + "/jssdk/jweixin.js"));
+        return TypedResults.Ok(WeChatPayOptions.IsWeChatHost(baseUrl) ? new H5Config(null, JsSdkScriptUrl) : new H5Config(baseUrl + "/sandbox/cashier", baseUrl + "/jssdk/jweixin.js"));
     }
 
     private sealed class NoCache(IResult inner) : IResult

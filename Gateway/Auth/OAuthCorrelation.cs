@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
 
 namespace GroupPay.Gateway.Auth;
 
@@ -9,7 +10,7 @@ namespace GroupPay.Gateway.Auth;
 /// a short-lived, data-protected, HttpOnly cookie scoped to <c>/auth</c>; the callback accepts only the state that
 /// cookie holds, once. The key ring is shared through Redis, so any gateway instance can finish a sign-in.
 /// </summary>
-internal sealed class OAuthCorrelation(IDataProtectionProvider dataProtection, TimeProvider time)
+internal sealed class OAuthCorrelation(IDataProtectionProvider dataProtection, TimeProvider time, IOptions<GatewayOptions> gateway, IHostEnvironment environment)
 {
     public const string CookieName = "grouppay.oauth";
     public static readonly TimeSpan Lifetime = TimeSpan.FromMinutes(10);
@@ -58,13 +59,14 @@ internal sealed class OAuthCorrelation(IDataProtectionProvider dataProtection, T
         return CryptographicOperations.FixedTimeEquals(expected, given) ? plain[(separator + 1)..] : null;
     }
 
-    private static CookieOptions CookieOptions(HttpContext context, TimeSpan? maxAge) => new()
+    private CookieOptions CookieOptions(HttpContext context, TimeSpan? maxAge) => new()
     {
         Path = "/auth",
         HttpOnly = true,
         // Lax: the cookie comes back on WeChat's top-level redirect to the callback.
         SameSite = SameSiteMode.Lax,
-        Secure = context.Request.IsHttps,
+        // As the session cookie: Secure outside Development (Gateway:SecureCookies), whatever a proxy in front says.
+        Secure = context.Request.IsHttps || gateway.Value.CookiesAreSecure(environment),
         IsEssential = true,
         MaxAge = maxAge,
     };

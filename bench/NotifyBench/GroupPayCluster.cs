@@ -100,6 +100,8 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             {
                 ["DOTNET_ENVIRONMENT"] = "Production",
                 ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                // Production against the sandbox, said so explicitly (docs/api.md §2).
+                ["WeChatPay__AllowSandbox"] = "true",
                 ["Orleans__SiloPort"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
                 ["Orleans__GatewayPort"] = FreePort.Get().ToString(CultureInfo.InvariantCulture),
                 // Every attempt gets its notify within the run: no orderquery reconciliation sweeps mid-measurement.
@@ -130,6 +132,8 @@ internal sealed class GroupPayCluster : IAsyncDisposable
             ["WeChat__ApiBaseUrl"] = sandboxUrl,
             ["Gateway__PublicBaseUrl"] = gatewayUrl,
             ["Gateway__AdminKey"] = AdminKey,
+            // Plain http on loopback: a Secure cookie would never come back.
+            ["Gateway__SecureCookies"] = "false",
         };
         foreach (var (key, value) in GcPauseLog.Variables(Path.Combine(logDir, "gc-gateway.csv")))
         {

@@ -19,6 +19,7 @@ public sealed partial class MobileBrowser : IAsyncDisposable
     private readonly IPlaywright _playwright;
     private readonly IBrowser _browser;
     private readonly SystemFixture _system;
+    private readonly List<string> _policyViolations = [];
 
     private MobileBrowser(IPlaywright playwright, IBrowser browser, SystemFixture system)
     {
@@ -58,6 +59,19 @@ public sealed partial class MobileBrowser : IAsyncDisposable
         });
         var page = await context.NewPageAsync();
         page.SetDefaultTimeout(30_000);
+        // The gateway's Content-Security-Policy (docs/api.md §3.6) must not block anything the app needs. Vant's icon
+        // font is a data: URL with a fallback on Alibaba's CDN, which the policy blocks on purpose (no CDN).
+        page.Console += (_, message) =>
+        {
+            if (message.Text.Contains("Content Security Policy", StringComparison.Ordinal)
+                && !message.Text.Contains("//at.alicdn.com/", StringComparison.Ordinal))
+            {
+                lock (_policyViolations)
+                {
+                    _policyViolations.Add(message.Text);
+                }
+            }
+        };
         return page;
     }
 
@@ -115,9 +129,14 @@ public sealed partial class MobileBrowser : IAsyncDisposable
     [GeneratedRegex("[A-Za-z]{3,}")]
     private static partial Regex EnglishWord();
 
+    /// <summary>Closes the browser; fails the test if any page reported a Content Security Policy violation.</summary>
     public async ValueTask DisposeAsync()
     {
         await _browser.DisposeAsync();
         _playwright.Dispose();
+        lock (_policyViolations)
+        {
+            Assert.True(_policyViolations.Count == 0, "Content Security Policy violations: " + string.Join(Environment.NewLine, _policyViolations));
+        }
     }
 }

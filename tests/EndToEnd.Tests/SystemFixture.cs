@@ -87,6 +87,8 @@ public sealed class SystemFixture : IAsyncLifetime
             ["WeChat__OAuthBaseUrl"] = SandboxUrl.ToString(),
             ["WeChat__ApiBaseUrl"] = SandboxUrl.ToString(),
             ["Gateway__PublicBaseUrl"] = GatewayUrl.ToString(),
+            // Plain http on loopback: the test clients' cookie jars never send a Secure cookie back.
+            ["Gateway__SecureCookies"] = "false",
             ["Gateway__AdminKey"] = AdminKey,
             ["Gateway__RateLimit__PerUser"] = "1000",
             ["Gateway__RateLimit__PerIp"] = "10000",

@@ -107,6 +107,7 @@ public sealed class NotifyFixture : IAsyncLifetime
                 ["WeChatPay:NotifyUrl"] = GatewayUrl + "/wechatpay/notify",
                 ["WeChatPay:RefundNotifyUrl"] = GatewayUrl + "/wechatpay/refund-notify",
                 ["WeChat:AppSecret"] = "gateway-notify-tests-secret-000000",
+                ["Gateway:PublicBaseUrl"] = GatewayUrl, // required in Production
                 ["Logging:LogLevel:Default"] = "Warning",
             }));
         await _gateway.StartAsync();

@@ -18,6 +18,7 @@ public sealed class ConfigurationTests
         ["WeChatPay:NotifyUrl"] = "http://127.0.0.1:1/wechatpay/notify",
         ["WeChatPay:RefundNotifyUrl"] = "http://127.0.0.1:1/wechatpay/refund-notify",
         ["WeChat:AppSecret"] = GatewayFixture.AppSecret,
+        ["Gateway:PublicBaseUrl"] = "https://shop.example",
         ["Logging:LogLevel:Default"] = "None",
     };
 
@@ -28,6 +29,10 @@ public sealed class ConfigurationTests
     [InlineData("Gateway:AdminKey", "short", "Gateway:AdminKey must be at least 16 characters (env Gateway__AdminKey).")]
     [InlineData("Gateway:PublicBaseUrl", "shop.example", "Gateway:PublicBaseUrl must be an absolute URL (env Gateway__PublicBaseUrl).")]
     [InlineData("Gateway:RateLimit:PerUser", "0", "Gateway:RateLimit:PerUser must be at least 1 (env Gateway__RateLimit__PerUser).")]
+    [InlineData("Gateway:PublicBaseUrl", null, "Gateway:PublicBaseUrl is required in Production (env Gateway__PublicBaseUrl)")]
+    [InlineData("Gateway:RateLimit:AdminPerIp", "0", "Gateway:RateLimit:AdminPerIp must be at least 1 (env Gateway__RateLimit__AdminPerIp).")]
+    [InlineData("Gateway:EventStreams:PerUser", "0", "Gateway:EventStreams:PerUser must be at least 1 (env Gateway__EventStreams__PerUser).")]
+    [InlineData("Gateway:EventStreams:PerIp", "0", "Gateway:EventStreams:PerIp must be at least 1 (env Gateway__EventStreams__PerIp).")]
     [InlineData("Gateway:RateLimit:Window", "00:00:00", "Gateway:RateLimit:Window must be between 1 second and 1 day (env Gateway__RateLimit__Window).")]
     [InlineData("Gateway:Cluster:ResponseTimeout", "00:00:00", "Gateway:Cluster:ResponseTimeout must be between 100 ms and 5 minutes (env Gateway__Cluster__ResponseTimeout).")]
     [InlineData("Gateway:Cluster:ReadTimeout", "00:00:00", "Gateway:Cluster:ReadTimeout must be between 50 ms and 5 minutes (env Gateway__Cluster__ReadTimeout).")]
@@ -56,5 +61,18 @@ public sealed class ConfigurationTests
         var gateways = gateway.Services.GetRequiredService<IOptions<Orleans.Configuration.GatewayOptions>>().Value;
 
         Assert.Equal((TimeSpan.FromSeconds(7), TimeSpan.FromSeconds(5)), (messaging.ResponseTimeout, gateways.GatewayListRefreshPeriod));
+    }
+
+    [Theory]
+    [InlineData("Development")]
+    [InlineData("Staging")]
+    public async Task PublicBaseUrlIsOptionalOutsideProduction(string environment)
+    {
+        var settings = Valid();
+        settings["Gateway:PublicBaseUrl"] = null;
+        await using var gateway = GatewayHost.Create(["--urls", "http://127.0.0.1:0", "--environment", environment], builder =>
+            builder.Configuration.AddInMemoryCollection(settings));
+
+        Assert.Null(gateway.Services.GetRequiredService<IOptions<GatewayOptions>>().Value.PublicBaseUrl);
     }
 }

@@ -120,6 +120,14 @@ public sealed class GatewayFixture : IAsyncLifetime
             ["Gateway:StatsFlushInterval"] = "00:00:00.200",
             ["Gateway:RateLimit:PerUser"] = "100000",
             ["Gateway:RateLimit:PerIp"] = "100000",
+            ["Gateway:RateLimit:AdminPerIp"] = "100000",
+            ["Gateway:EventStreams:PerUser"] = "100000",
+            ["Gateway:EventStreams:PerIp"] = "100000",
+            // Required in Production; each instance is its own site.
+            ["Gateway:PublicBaseUrl"] = url.ToString().TrimEnd('/'),
+            // The tests' clients speak plain http, where .NET's CookieContainer never sends a Secure cookie
+            // (FrontDoorTests checks the cookies are Secure with this unset).
+            ["Gateway:SecureCookies"] = "false",
             ["Logging:LogLevel:Default"] = "Warning",
         };
         foreach (var (key, value) in overrides)

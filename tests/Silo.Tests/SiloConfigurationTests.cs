@@ -12,6 +12,8 @@ public sealed class SiloConfigurationTests
     [InlineData("Redis__Embedded", "maybe", "Redis:Embedded")]
     [InlineData("Orleans__HealthPort", "0", "Orleans:HealthPort")]
     [InlineData("Reconciliation__CatchUpDays", "0", "Reconciliation:CatchUpDays")]
+    [InlineData("WeChatPay__AllowSandbox", null, "WeChatPay:BaseUrl")]
+    [InlineData("WeChatPay__AllowSandbox", "maybe", "WeChatPay:AllowSandbox")]
     [InlineData("Reconciliation__GiveUpAfter", "09:00:00", "Reconciliation:GiveUpAfter")]
     public async Task RefusesToStartWithInvalidSettingAndNamesTheKey(string variable, string? value, string key)
     {

@@ -1,7 +1,7 @@
 namespace GroupPay.Testing;
 
 /// <summary>How to start one silo process. Ports default to fresh free ones; the WeChat Pay keys to the sandbox's demo
-/// merchant (a silo validates them at start).</summary>
+/// merchant, sandbox allowed (a silo validates them at start).</summary>
 public sealed record SiloProcessOptions
 {
     public required string RedisConnectionString { get; init; }
@@ -31,5 +31,7 @@ public sealed record SiloProcessOptions
         ["WeChatPay__BaseUrl"] = "http://127.0.0.1:5080",
         ["WeChatPay__NotifyUrl"] = "http://127.0.0.1:5000/wechatpay/notify",
         ["WeChatPay__RefundNotifyUrl"] = "http://127.0.0.1:5000/wechatpay/refund-notify",
+        // The silos run as Production against the sandbox: allowed only when said so (docs/api.md §2).
+        ["WeChatPay__AllowSandbox"] = "true",
     };
 }
